@@ -1,0 +1,1 @@
+"""casebridge: customer support portals bridged into Slack."""

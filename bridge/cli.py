@@ -1,0 +1,156 @@
+"""The `casebridge` command: run the service, migrate the database, set up portals."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from bridge.bootstrap import bootstrap
+from bridge.core.errors import DomainError
+from bridge.core.portals import Portal
+from bridge.core.routing import Mode, parse_mode
+from bridge.services import portals as portal_services
+from bridge.services.context import ServiceContext
+from bridge.settings import ConfigError, Settings, load_settings
+from bridge.web import create_app
+from storage import migrate
+
+EXIT_USAGE = 2
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class CliError(Exception):
+    """A refusal to print as one line, exiting with status 2."""
+
+
+def describe(portal: Portal) -> str:
+    """One portal as one line of text."""
+    status = "active" if portal.active else "inactive"
+    channel = portal.channel_id or "no channel"
+    return (
+        f"{portal.subdomain}\t{portal.company}\t{portal.mode.value}\t{status}\t{channel}"
+        f"\t{portal.language}"
+    )
+
+
+async def _require_current_schema(settings: Settings) -> None:
+    if not await migrate.is_current(settings.database_url):
+        raise CliError("the database schema is not up to date: run `casebridge db upgrade`")
+
+
+async def _with_services(
+    settings: Settings, work: Callable[[ServiceContext], Awaitable[None]]
+) -> None:
+    await _require_current_schema(settings)
+    components = bootstrap(settings)
+    try:
+        await work(components.services)
+    finally:
+        await components.db.dispose()
+
+
+def _portal_command(args: argparse.Namespace) -> Callable[[ServiceContext], Awaitable[None]]:
+    async def work(ctx: ServiceContext) -> None:
+        if args.verb == "create":
+            portal = await portal_services.create_portal(
+                ctx,
+                company=args.company,
+                subdomain=args.subdomain,
+                mode=parse_mode(args.mode),
+                channel_id=args.channel,
+                language=args.language,
+            )
+            print(f"created portal {describe(portal)}")
+        elif args.verb == "list":
+            for portal in await portal_services.list_portals(ctx):
+                print(describe(portal))
+        elif args.verb == "show":
+            print(describe(await portal_services.get_portal(ctx, args.subdomain)))
+        elif args.verb in ("activate", "deactivate"):
+            portal = await portal_services.update_portal(
+                ctx, args.subdomain, active=args.verb == "activate"
+            )
+            print(describe(portal))
+        elif args.verb == "mode":
+            portal = await portal_services.update_portal(
+                ctx, args.subdomain, mode=parse_mode(args.mode)
+            )
+            print(describe(portal))
+
+    return work
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="casebridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve the portal and the Slack bridge")
+    run.add_argument("--host", help="overrides HOST")
+    run.add_argument("--port", type=int, help="overrides PORT")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    portal = sub.add_parser("portal", help="create and configure portals")
+    verbs = portal.add_subparsers(dest="verb", required=True)
+    create = verbs.add_parser("create")
+    create.add_argument("--company", required=True)
+    create.add_argument("--subdomain", required=True)
+    create.add_argument(
+        "--mode", default=Mode.BROADCAST.value, help="|".join(m.value for m in Mode)
+    )
+    create.add_argument("--channel", help="Slack channel id the cases go to")
+    create.add_argument("--language", default="en", help="en, pt-BR, fr or es")
+    verbs.add_parser("list")
+    for verb in ("show", "activate", "deactivate"):
+        verbs.add_parser(verb).add_argument("subdomain")
+    mode = verbs.add_parser("mode")
+    mode.add_argument("subdomain")
+    mode.add_argument("mode", help="|".join(m.value for m in Mode))
+    return parser
+
+
+def _serve(settings: Settings) -> None:
+    asyncio.run(_require_current_schema(settings))
+    app = create_app(bootstrap(settings))
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=lambda _: print(
+            f"casebridge listening on http://{settings.host}:{settings.port}", flush=True
+        ),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if args.command != "db":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+            if overrides:
+                settings = Settings.model_validate({**settings.model_dump(), **overrides})
+            _serve(settings)
+        elif args.command == "db":
+            asyncio.run(migrate.upgrade(settings.database_url))
+            print("database is up to date")
+        elif args.command == "portal":
+            asyncio.run(_with_services(settings, _portal_command(args)))
+    except ConfigError as exc:
+        print(f"casebridge: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CliError, DomainError) as exc:
+        print(f"casebridge: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The domain core: cases, routing, codes and events. Standard library only."""

@@ -1,0 +1,105 @@
+"""Everything that happened, in the past tense. Adapters (Slack, portal, mail) react to these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events."""
+
+
+@dataclass(frozen=True)
+class CaseEvent(Event):
+    case_id: int
+
+
+@dataclass(frozen=True)
+class CaseOpened(CaseEvent):
+    portal_id: int
+    alert: tuple[str, ...]
+    assignee: str | None
+    queued: bool
+
+
+@dataclass(frozen=True)
+class CaseClaimed(CaseEvent):
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class CaseHandedOut(CaseEvent):
+    """The queue gave a waiting case to an agent who became available."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class CaseResolved(CaseEvent):
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class CaseReopened(CaseEvent):
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class AgentLeftCase(CaseEvent):
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class ChatEnded(CaseEvent):
+    by: str  # "customer" or an agent id
+
+
+@dataclass(frozen=True)
+class CaseConverted(CaseEvent):
+    """A live chat became a support request (stop waiting, customer gone, wait too long)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class CaseDeleted(CaseEvent):
+    by: str
+
+
+@dataclass(frozen=True)
+class CustomerMessagePosted(CaseEvent):
+    message_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AgentMessagePosted(CaseEvent):
+    message_id: int
+    agent_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AvailabilityChanged(Event):
+    agent_id: str
+    available: bool
+
+
+@dataclass(frozen=True)
+class CodeIssued(Event):
+    agent_id: str
+    code: str
+
+
+@dataclass(frozen=True)
+class PortalCreated(Event):
+    portal_id: int
+    subdomain: str
+
+
+@dataclass(frozen=True)
+class PortalChanged(Event):
+    portal_id: int
+    subdomain: str
+    what: str

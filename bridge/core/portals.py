@@ -1,0 +1,56 @@
+"""Portal rules: subdomains, statuses, languages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bridge.core.errors import InvalidInput
+from bridge.core.routing import Mode
+
+LANGUAGES = ("en", "pt-BR", "fr", "es")
+_SUBDOMAIN_CHARS = re.compile(r"^[a-z0-9-]+$")
+
+
+def subdomain_problems(text: str) -> list[str]:
+    """Every rule the subdomain breaks, each as a sentence (empty when it is fine)."""
+    problems = []
+    if not 3 <= len(text) <= 63:
+        problems.append(f"must be 3 to 63 characters long (it has {len(text)})")
+    if not _SUBDOMAIN_CHARS.match(text.lower()):
+        problems.append("may only contain letters a–z, digits 0–9 and hyphens")
+    if text.startswith("-") or text.endswith("-"):
+        problems.append("must not start or end with a hyphen")
+    return problems
+
+
+def clean_subdomain(text: str) -> str:
+    """The canonical (lower-case) subdomain, or InvalidInput naming every broken rule."""
+    candidate = text.strip()
+    problems = subdomain_problems(candidate)
+    if problems:
+        raise InvalidInput("subdomain", f"'{candidate}' " + "; ".join(problems))
+    return candidate.lower()
+
+
+def clean_language(text: str) -> str:
+    """One of the supported portal languages, matched case-insensitively."""
+    for lang in LANGUAGES:
+        if lang.lower() == text.strip().lower():
+            return lang
+    raise InvalidInput("language", f"'{text}' is not supported (choose {', '.join(LANGUAGES)})")
+
+
+@dataclass(frozen=True)
+class Portal:
+    id: int
+    company: str
+    subdomain: str
+    mode: Mode = Mode.BROADCAST
+    active: bool = True
+    channel_id: str | None = None
+    language: str = "en"
+    brand_name: str = ""
+    colour: str = "#2c5fde"
+    greeting: str = ""
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,131 @@
+"""What the customer does, proven by the case token their browser holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.core.cases import Case, CaseStatus, CaseType
+from bridge.core.errors import CaseNotFound, IllegalTransition, NotAllowed
+from bridge.core.events import CaseConverted, ChatEnded, CustomerMessagePosted, Event
+from bridge.core.text import clean_message
+from bridge.core.tokens import hash_token
+from bridge.services.context import ServiceContext, commit
+from storage.repositories.cases import StoredMessage
+from storage.uow import UnitOfWork
+
+
+async def case_for_token(uow: UnitOfWork, token: str) -> Case:
+    """The case this token opens; a deleted case, like an unknown token, opens nothing."""
+    case = await uow.cases.get_by_token_hash(hash_token(token)) if token else None
+    if case is None or case.deleted:
+        raise CaseNotFound("for this token")
+    return case
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything the customer's page needs to draw (or redraw, after a reload) the chat."""
+
+    case: Case
+    messages: list[StoredMessage]
+    assignee_name: str | None
+
+
+async def view_case(ctx: ServiceContext, token: str) -> CaseView:
+    """The customer's own case and its conversation."""
+    async with ctx.db.uow() as uow:
+        case = await case_for_token(uow, token)
+        agent = await uow.agents.get(case.assignee_id) if case.assignee_id else None
+        return CaseView(
+            case, list(await uow.cases.messages(case.id)), agent.display_name if agent else None
+        )
+
+
+async def post_customer_message(
+    ctx: ServiceContext, token: str, text: str, client_id: str | None = None
+) -> list[Event]:
+    """The customer writes in the chat; a message resent after a reconnect counts once."""
+    body = clean_message(text)
+    now = ctx.clock.now()
+    async with ctx.db.uow() as uow:
+        case = await case_for_token(uow, token)
+        if case.chat_ended:
+            raise NotAllowed("this chat has ended")
+        if client_id and not await uow.processed.first_time(
+            f"customer:{case.id}:{client_id[:100]}", now
+        ):
+            return []
+        message = await uow.cases.add_message(
+            case.id, direction="customer", author=case.customer.full_name, text=body, now=now
+        )
+        events: list[Event] = [CustomerMessagePosted(case.id, message.id, body)]
+        await commit(ctx, uow, events)
+    return events
+
+
+async def convert_to_support_request(ctx: ServiceContext, case_id: int, reason: str) -> list[Event]:
+    """An unclaimed live chat becomes a support request, once, however many callers race.
+
+    Returns no events when the case is no longer an unclaimed live chat.
+    """
+    now = ctx.clock.now()
+    async with ctx.db.uow() as uow:
+        case = await uow.cases.get(case_id)
+        if case is None:
+            raise CaseNotFound(f"with id {case_id}")
+        try:
+            case.convert_to_support_request(now)
+        except IllegalTransition:
+            return []  # claimed, or converted by another sweep or worker: nothing to do
+        won = await uow.cases.move(
+            case_id,
+            expect={"status": CaseStatus.UNASSIGNED.value, "type": CaseType.LIVE_CHAT.value},
+            values={
+                "type": CaseType.SUPPORT_REQUEST.value,
+                "converted_at": now,
+                "conversion_reason": reason,
+                "chat_ended": True,
+                "queued": False,
+            },
+        )
+        if not won:
+            return []
+        events: list[Event] = [CaseConverted(case_id, reason)]
+        await commit(ctx, uow, events)
+    return events
+
+
+async def stop_waiting(ctx: ServiceContext, token: str) -> list[Event]:
+    """The customer gives up waiting: leave the question as a support request."""
+    async with ctx.db.uow() as uow:
+        case = await case_for_token(uow, token)
+    if case.type is CaseType.SUPPORT_REQUEST:
+        return []  # already one: pressing twice is not an error
+    if case.status is not CaseStatus.UNASSIGNED:
+        raise IllegalTransition(case.reference, case.status.value, "support_request", "convert")
+    return await convert_to_support_request(ctx, case.id, "stopped_waiting")
+
+
+async def end_chat(ctx: ServiceContext, token: str) -> list[Event]:
+    """The customer ends the chat (after confirming on the page)."""
+    async with ctx.db.uow() as uow:
+        case = await case_for_token(uow, token)
+        if case.chat_ended:
+            return []
+        case.end_chat()
+        await uow.cases.set_fields(case.id, chat_ended=True, customer_connected=False)
+        events: list[Event] = [ChatEnded(case.id, by="customer")]
+        await commit(ctx, uow, events)
+    return events
+
+
+async def set_presence(ctx: ServiceContext, token: str, connected: bool) -> Case:
+    """Record the customer's socket coming or going (the grace-period sweep reads it)."""
+    now = ctx.clock.now()
+    async with ctx.db.uow() as uow:
+        case = await case_for_token(uow, token)
+        await uow.cases.set_fields(
+            case.id, customer_connected=connected, customer_left_at=None if connected else now
+        )
+        await uow.commit()
+    return case

@@ -1,0 +1,133 @@
+"""Opening a case: validate the customer's form, route it per the portal's mode, record it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bridge.core.cases import Case, CaseStatus, CaseType, Customer, DeviceInfo
+from bridge.core.codes import CodeRefusal, normalize_code, refusal
+from bridge.core.errors import CodeRefused, InvalidInput, PortalInactive, PortalNotFound
+from bridge.core.events import CaseOpened, Event
+from bridge.core.portals import Portal, clean_language
+from bridge.core.routing import Mode, Routing, route
+from bridge.core.text import clean_email, clean_message, clean_name
+from bridge.core.tokens import hash_token, new_case_token
+from bridge.services.context import ServiceContext, commit
+from storage.uow import UnitOfWork
+
+_DEVICE_FIELDS = frozenset(DeviceInfo.__dataclass_fields__)
+_DEVICE_VALUE_MAX = 512
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What the customer's pre-chat (or support-request) form sent."""
+
+    subdomain: str | None
+    first_name: str
+    last_name: str
+    email: str
+    question: str = ""
+    device: Mapping[str, object] = field(default_factory=dict)
+    language: str | None = None
+    agent: str | None = None  # match mode: the agent the customer picked
+    code: str | None = None  # pin mode (and the global code page, where subdomain is None)
+    support_request: bool = False  # nobody available, or the customer chose the form
+
+
+@dataclass(frozen=True)
+class OpenedCase:
+    case: Case
+    token: str  # shown once to the customer's browser; only its hash is stored
+    events: list[Event]
+
+
+def _device(raw: Mapping[str, object]) -> DeviceInfo:
+    """Keep the known fields, as bounded strings; the browser's word is not trusted."""
+    return DeviceInfo(
+        **{
+            k: str(v)[:_DEVICE_VALUE_MAX]
+            for k, v in raw.items()
+            if k in _DEVICE_FIELDS and v is not None
+        }
+    )
+
+
+async def _portal_for(uow: UnitOfWork, request: NewCase, code_portal: int | None) -> Portal:
+    if request.subdomain is None:
+        portal = await uow.portals.get(code_portal) if code_portal is not None else None
+        if portal is None:
+            raise InvalidInput("code", "this code is not linked to a portal")
+        return portal
+    portal = await uow.portals.by_subdomain(request.subdomain)
+    if portal is None:
+        raise PortalNotFound(request.subdomain)
+    return portal
+
+
+async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
+    """Record a new case from the portal and decide who hears of it."""
+    customer = Customer(
+        clean_name(request.first_name, "first_name"),
+        clean_name(request.last_name, "last_name"),
+        clean_email(request.email),
+    )
+    question = clean_message(request.question, "question") if request.question.strip() else ""
+    code_value = normalize_code(request.code) if request.code is not None else None
+    if request.code is not None and code_value is None:
+        raise InvalidInput("code", "a code is 9 digits")
+    now = ctx.clock.now()
+    async with ctx.db.uow() as uow:
+        code = await uow.codes.get(code_value) if code_value else None
+        portal = await _portal_for(uow, request, code.portal_id if code else None)
+        if not portal.active:
+            raise PortalInactive(portal.subdomain)
+        language = clean_language(request.language) if request.language else portal.language
+        wants_code = portal.mode is Mode.PIN or request.subdomain is None
+        if wants_code:
+            if code_value is None:
+                raise InvalidInput("code", "a code is required")
+            why = refusal(code, now)
+            if why is not None:
+                raise CodeRefused(why)
+        if request.support_request:
+            if not question:
+                raise InvalidInput("question", "is required")
+            decision = Routing(alert=(), assignee=None, cursor=None)
+        else:
+            cursor = await uow.agents.cursor(portal.id) if portal.mode is Mode.QUEUE else None
+            decision = route(
+                portal.mode if not wants_code else Mode.PIN,
+                await uow.agents.slots(),
+                cursor=cursor,
+                chosen=request.agent,
+                code_agent=code.agent_id if code else None,
+            )
+            if decision.cursor != cursor:
+                await uow.agents.set_cursor(portal.id, decision.cursor)
+        token = new_case_token()
+        case = await uow.cases.add(
+            portal_id=portal.id,
+            token_hash=hash_token(token),
+            customer=customer,
+            case_type=CaseType.SUPPORT_REQUEST if request.support_request else CaseType.LIVE_CHAT,
+            status=CaseStatus.ASSIGNED if decision.assignee else CaseStatus.UNASSIGNED,
+            assignee_id=decision.assignee,
+            question=question,
+            device=_device(request.device),
+            language=language,
+            now=now,
+            queued=decision.queued,
+        )
+        if code is not None and not await uow.codes.use(code.value, case.id, now):
+            raise CodeRefused(CodeRefusal.USED)  # spent by a concurrent customer
+        if question:
+            await uow.cases.add_message(
+                case.id, direction="customer", author=customer.full_name, text=question, now=now
+            )
+        events: list[Event] = [
+            CaseOpened(case.id, portal.id, decision.alert, decision.assignee, decision.queued)
+        ]
+        await commit(ctx, uow, events)
+    return OpenedCase(case, token, events)

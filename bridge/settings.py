@@ -1,0 +1,152 @@
+"""Configuration, read once from the environment (or .env) and validated at start-up."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bridge.core.text import clean_email
+
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message is one line naming the setting and the problem."""
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN.md's contract; environment names are the upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = "sqlite+aiosqlite:///./casebridge.db"
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    smtp_url: str | None = None
+    mail_from: str = "casebridge <support@casebridge.localhost>"
+    public_url: str = "http://localhost:8080"
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    redis_url: str | None = None
+    casebridge_admins: str = ""
+
+    grace_period_seconds: int = Field(60, gt=0, description="customer gone → support request")
+    max_wait_seconds: int = Field(600, gt=0, description="unclaimed wait → support request")
+    code_lifetime_seconds: int = Field(1200, gt=0)
+    unseen_reply_seconds: int = Field(300, gt=0)
+    sweep_interval_seconds: float = Field(5.0, gt=0)
+    max_codes_per_agent: int = Field(8, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme in ("postgresql", "postgres"):
+            # A bare postgresql:// means psycopg to SQLAlchemy; we ship asyncpg.
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(
+                f"'{_redact(value)}' must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @field_validator("slack_api_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"'{value}' is not an http(s) URL")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"'{_redact(value)}' is not an smtp:// or smtps:// URL with a host")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"'{_redact(value)}' is not a redis:// URL")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        address = value.rsplit("<", 1)[-1].rstrip(">").strip()
+        try:
+            clean_email(address)
+        except Exception:
+            raise ValueError(f"'{value}' has no valid email address") from None
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp-")
+        return value
+
+    @field_validator("casebridge_admins")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        for item in _split(value):
+            if not _SLACK_USER_ID.match(item):
+                raise ValueError(f"'{item}' is not a Slack user id (like U012ABCDEF)")
+        return value
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """Slack user ids that are admins in addition to the workspace's admins and owners."""
+        return frozenset(_split(self.casebridge_admins))
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a URL before it goes into an error message."""
+    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read and validate the settings; ConfigError with one line on any bad value."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            shown = error.get("input")
+            if isinstance(shown, str | int | float) and "'" not in message:
+                message += f" (got {_redact(str(shown))!r})"
+            problems.append(f"{name}: {message}")
+        raise ConfigError("; ".join(problems)) from None

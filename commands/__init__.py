@@ -1,0 +1,1 @@
+"""The /casebridge slash command, one module per subcommand family."""

@@ -1,0 +1,143 @@
+"""The outbox: outgoing work recorded with the change that caused it, delivered later."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxRow
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    ordering_key: str
+    case_id: int | None
+    operation: str
+    payload: dict[str, Any]
+    attempts: int
+    status: str = PENDING
+    last_error: str | None = None
+
+
+def _to_item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        row.id,
+        row.kind,
+        row.ordering_key,
+        row.case_id,
+        row.operation,
+        dict(row.payload),
+        row.attempts,
+        row.status,
+        row.last_error,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        kind: str,
+        ordering_key: str,
+        operation: str,
+        payload: dict[str, Any],
+        now: datetime,
+        case_id: int | None = None,
+    ) -> int:
+        """Record one piece of outgoing work; it goes out after this transaction commits."""
+        row = OutboxRow(
+            kind=kind,
+            ordering_key=ordering_key,
+            case_id=case_id,
+            operation=operation,
+            payload=payload,
+            status=PENDING,
+            attempts=0,
+            not_before=now,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def due(self, now: datetime, limit: int = 100) -> Sequence[OutboxItem]:
+        """The oldest pending item of each ordering key, if its time has come.
+
+        Only heads are due, so a later item never overtakes an earlier one of the same key.
+        """
+        heads = (
+            select(func.min(OutboxRow.id))
+            .where(OutboxRow.status == PENDING)
+            .group_by(OutboxRow.ordering_key)
+        )
+        rows = (
+            (
+                await self.session.execute(
+                    select(OutboxRow)
+                    .where(OutboxRow.id.in_(heads), OutboxRow.not_before <= now)
+                    .order_by(OutboxRow.id)
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [_to_item(r) for r in rows]
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        row = await self.session.get(OutboxRow, item_id, populate_existing=True)
+        return _to_item(row) if row else None
+
+    async def mark_sent(self, item_id: int, result: dict[str, Any], now: datetime) -> None:
+        await self._set(
+            item_id, status=SENT, result=result, done_at=now, attempts=OutboxRow.attempts + 1
+        )
+
+    async def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
+        """A permanent failure: never retried, kept with its reason for admins to see."""
+        await self._set(
+            item_id, status=FAILED, last_error=error, done_at=now, attempts=OutboxRow.attempts + 1
+        )
+
+    async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
+        await self._set(
+            item_id, not_before=not_before, last_error=error, attempts=OutboxRow.attempts + 1
+        )
+
+    async def failed(self, limit: int = 50) -> Sequence[OutboxItem]:
+        rows = (
+            (
+                await self.session.execute(
+                    select(OutboxRow)
+                    .where(OutboxRow.status == FAILED)
+                    .order_by(OutboxRow.id.desc())
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [_to_item(r) for r in rows]
+
+    async def drop_pending_for_case(self, case_id: int) -> None:
+        """Forget queued work that carries a deleted case's personal data."""
+        await self.session.execute(
+            delete(OutboxRow).where(OutboxRow.case_id == case_id, OutboxRow.status == PENDING)
+        )
+
+    async def _set(self, item_id: int, **values: Any) -> None:
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == item_id).values(**values)
+        )

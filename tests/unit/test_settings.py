@@ -1,0 +1,72 @@
+"""Settings: the contract's names, and one clear line for every bad value."""
+
+import os
+
+import pytest
+
+from bridge.settings import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(
+            ("SLACK_", "SMTP_", "DATABASE_", "PUBLIC_", "MAIL_", "REDIS_")
+        ) or name in ("PORT", "HOST", "CASEBRIDGE_ADMINS"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings(env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///./casebridge.db"
+    assert settings.port == 8080 and settings.slack_api_url == "https://slack.com/api/"
+    assert settings.grace_period_seconds == 60 and settings.max_wait_seconds == 600
+    assert settings.code_lifetime_seconds == 1200 and not settings.slack_configured
+
+
+def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s3cret")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9000/api")
+    monkeypatch.setenv("CASEBRIDGE_ADMINS", "U111, W222")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/cb")
+    settings = load_settings(env_file=None)
+    assert settings.slack_configured and settings.admins == {"U111", "W222"}
+    assert settings.slack_api_url == "http://127.0.0.1:9000/api/"
+    assert settings.database_url == "postgresql+asyncpg://postgres@127.0.0.1/cb"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("PORT", "-5", "greater than or equal to 1"),
+        ("PORT", "http", "valid integer"),
+        ("PUBLIC_URL", "localhost:8080", "not an http(s) URL"),
+        ("SLACK_API_URL", "ftp://x/", "not an http(s) URL"),
+        ("GRACE_PERIOD_SECONDS", "-1", "greater than 0"),
+        ("MAX_WAIT_SECONDS", "0", "greater than 0"),
+        ("CODE_LIFETIME_SECONDS", "-60", "greater than 0"),
+        ("DATABASE_URL", "mysql://db/x", "must start with sqlite+aiosqlite://"),
+        ("SMTP_URL", "http://mail", "not an smtp:// or smtps:// URL"),
+        ("MAIL_FROM", "nobody", "no valid email address"),
+        ("SLACK_BOT_TOKEN", "xoxp-user", "starts with xoxb-"),
+        ("SLACK_APP_TOKEN", "xoxb-1", "starts with xapp-"),
+        ("CASEBRIDGE_ADMINS", "U1A,alice", "'alice' is not a Slack user id"),
+        ("REDIS_URL", "http://x", "not a redis:// URL"),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env_file=None)
+    line = str(refused.value)
+    assert line.startswith(f"{name}: ") and says in line and "\n" not in line
+
+
+def test_passwords_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_URL", "http://user:hunter2@mail")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env_file=None)
+    assert "hunter2" not in str(refused.value)
