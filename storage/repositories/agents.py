@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.core.agents import Agent, Preferences
 from bridge.core.routing import AgentSlot
 from storage.models import AgentRow, QueueCursorRow
+from storage.repositories.dialects import dialect_insert
 
 
 def _to_agent(row: AgentRow) -> Agent:
@@ -91,7 +92,16 @@ class AgentRepository:
         return [AgentSlot(id=r[0], available=bool(r[1])) for r in rows]
 
     async def cursor(self, portal_id: int) -> str | None:
-        """The round-robin cursor, locked for the rest of the transaction where the DB can."""
+        """The round-robin cursor, locked for the rest of the transaction where the DB can.
+
+        The row is made first if missing: locking a row that does not exist yet locks
+        nothing, and two first hand-outs would then both insert it.
+        """
+        await self.session.execute(
+            dialect_insert(self.session)(QueueCursorRow)
+            .values(portal_id=portal_id, last_agent_id=None)
+            .on_conflict_do_nothing(index_elements=["portal_id"])
+        )
         row = (
             await self.session.execute(
                 select(QueueCursorRow)
@@ -102,9 +112,9 @@ class AgentRepository:
         return row.last_agent_id if row else None
 
     async def set_cursor(self, portal_id: int, agent_id: str | None) -> None:
-        row = await self.session.get(QueueCursorRow, portal_id)
-        if row is None:
-            self.session.add(QueueCursorRow(portal_id=portal_id, last_agent_id=agent_id))
-        else:
-            row.last_agent_id = agent_id
-        await self.session.flush()
+        """Move the cursor (after `cursor()` has made and locked its row)."""
+        await self.session.execute(
+            update(QueueCursorRow)
+            .where(QueueCursorRow.portal_id == portal_id)
+            .values(last_agent_id=agent_id)
+        )

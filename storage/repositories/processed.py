@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEventRow
+from storage.repositories.dialects import dialect_insert
 
 
 class ProcessedEventRepository:
@@ -18,10 +17,8 @@ class ProcessedEventRepository:
 
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record `key`; True only for the first caller ever (the rest are duplicates)."""
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         result = await self.session.execute(
-            insert(ProcessedEventRow)
+            dialect_insert(self.session)(ProcessedEventRow)
             .values(key=key, created_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )

@@ -1,0 +1,118 @@
+"""The `casebridge` console script, run as a person would run it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+CASEBRIDGE = str(Path(sys.executable).parent / "casebridge")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMTP_"))}
+    clean["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    clean.pop("PORT", None)
+    return clean
+
+
+def casebridge(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CASEBRIDGE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_admin_sets_up_portals_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    not_yet = casebridge("portal", "list", env=env, cwd=tmp_path)
+    assert not_yet.returncode == 2 and "casebridge db upgrade" in not_yet.stderr
+
+    assert casebridge("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    assert casebridge("db", "upgrade", env=env, cwd=tmp_path).returncode == 0  # idempotent
+
+    created = casebridge(
+        "portal",
+        "create",
+        "--company",
+        "Acme Inc",
+        "--subdomain",
+        "acme",
+        "--mode",
+        "queue",
+        "--channel",
+        "C123",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "acme\tAcme Inc\tqueue\tactive\tC123" in created.stdout
+
+    taken = casebridge(
+        "portal", "create", "--company", "Other", "--subdomain", "ACME", env=env, cwd=tmp_path
+    )
+    assert taken.returncode == 2
+    assert taken.stderr.strip() == "casebridge: subdomain 'acme' is taken"
+
+    bad = casebridge(
+        "portal", "create", "--company", "X", "--subdomain", "a_b", env=env, cwd=tmp_path
+    )
+    assert bad.returncode == 2 and "may only contain letters" in bad.stderr
+
+    assert casebridge("portal", "deactivate", "acme", env=env, cwd=tmp_path).returncode == 0
+    assert casebridge("portal", "mode", "acme", "pin", env=env, cwd=tmp_path).returncode == 0
+    shown = casebridge("portal", "show", "acme", env=env, cwd=tmp_path)
+    assert "\tpin\tinactive\t" in shown.stdout
+    unknown_mode = casebridge("portal", "mode", "acme", "smartbox", env=env, cwd=tmp_path)
+    assert unknown_mode.returncode == 2 and "not a mode" in unknown_mode.stderr
+    missing = casebridge("portal", "show", "globex", env=env, cwd=tmp_path)
+    assert missing.returncode == 2 and "no portal 'globex'" in missing.stderr
+    listed = casebridge("portal", "list", env=env, cwd=tmp_path)
+    assert listed.stdout.count("\n") == 1
+
+
+def test_a_bad_setting_stops_start_up_with_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    result = casebridge("run", env={**env, "PORT": "-5"}, cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PORT" in lines[0] and "-5" in lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_serves_healthz_and_stops_cleanly(env: dict[str, str], tmp_path: Path) -> None:
+    assert casebridge("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        [CASEBRIDGE, "run", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert '"status": "ok"' in body
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output
