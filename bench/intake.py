@@ -19,12 +19,12 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bridge.core.routing import Mode  # noqa: E402
-from bridge.services import agents, portals  # noqa: E402
-from bridge.services.context import ServiceContext  # noqa: E402
-from bridge.services.intake import NewCase, open_case  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.uow import Database  # noqa: E402
+from bridge.core.routing import Mode
+from bridge.services import agents, portals
+from bridge.services.context import ServiceContext
+from bridge.services.intake import NewCase, open_case
+from storage import migrate
+from storage.uow import Database
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -36,9 +36,14 @@ async def measure(url: str, cases: int, concurrency: int) -> float:
     for n in range(3):
         await agents.ensure_agent(ctx, f"UBENCH{n}", display_name=f"Agent {n}")
         await agents.set_availability(ctx, f"UBENCH{n}", True)
-    request = NewCase(subdomain="bench", first_name="Ana", last_name="Lima",
-                      email="ana@example.com", question="My printer is on fire",
-                      device={"browser": "Firefox", "os": "Linux"})
+    request = NewCase(
+        subdomain="bench",
+        first_name="Ana",
+        last_name="Lima",
+        email="ana@example.com",
+        question="My printer is on fire",
+        device={"browser": "Firefox", "os": "Linux"},
+    )
     remaining = iter(range(cases))
 
     async def worker() -> None:

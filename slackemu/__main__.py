@@ -1,0 +1,48 @@
+"""python -m slackemu: the stand-in on its own, printing where to find it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+
+from slackemu.emulator import SlackEmu
+
+
+async def serve(args: argparse.Namespace) -> None:
+    emu = SlackEmu(
+        port=args.port,
+        bot_token=args.bot_token,
+        signing_secret=args.signing_secret,
+        app_url=args.app_url,
+        app_token=args.app_token,
+    )
+    await emu.start()
+    print(f"slackemu UI:      {emu.url}/", flush=True)
+    print(f"slackemu Web API: {emu.api_url}  (bot token {emu.bot_token})", flush=True)
+    if emu.socket is not None:
+        print("delivering by:    Socket Mode (apps.connections.open)", flush=True)
+    elif emu.app_url:
+        print(f"delivering to:    {emu.app_url} (signed HTTP)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await emu.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m slackemu", description=__doc__)
+    parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--bot-token", default="xoxb-local")
+    parser.add_argument("--signing-secret", default="local-signing-secret")
+    parser.add_argument("--app-url", help="where signed HTTP requests are delivered")
+    parser.add_argument("--app-token", help="an xapp- token: serve Socket Mode instead")
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
