@@ -3,14 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+PORT ?= 8080
+SLACKEMU_PORT ?= 3100
 
 .PHONY: run test lint bench clean
 
+# Without Slack credentials, the local Slack stand-in runs beside casebridge (its UI is where
+# you play the agents) and casebridge talks to it exactly as it would to slack.com.
 run: $(STAMP)
 	$(BIN)/casebridge db upgrade
-	$(BIN)/casebridge run
+	@if [ -n "$$SLACK_BOT_TOKEN" ]; then exec $(BIN)/casebridge run --port $(PORT); fi; \
+	$(BIN)/python -m slackemu --port $(SLACKEMU_PORT) \
+	    --app-url http://127.0.0.1:$(PORT)/slack/events & emu=$$!; \
+	trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
+	SLACK_BOT_TOKEN=xoxb-local SLACK_SIGNING_SECRET=local-signing-secret \
+	SLACK_API_URL=http://127.0.0.1:$(SLACKEMU_PORT)/api/ $(BIN)/casebridge run --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -28,6 +38,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) for the browser tests"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

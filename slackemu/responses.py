@@ -36,8 +36,9 @@ async def apply_response(
     if body.get("replace_original") and original_ts:
         original = ws.find(channel.id, original_ts)
         before = original.to_api()
-        original.text = body.get("text", original.text)
-        original.blocks = body.get("blocks", original.blocks)
+        # Slack replaces the whole message: blocks not sent are gone.
+        original.text = body.get("text", "")
+        original.blocks = body.get("blocks")
         await emu.changed()
         emu.emit_event(payloads.message_changed_event(before, original, channel, ws.new_ts()))
         return

@@ -76,7 +76,7 @@ class EmulatorServer:
         return app
 
     async def start(self) -> Self:
-        self._runner = web.AppRunner(self.build_app(), access_log=None)
+        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -85,6 +85,7 @@ class EmulatorServer:
         return self
 
     async def stop(self) -> None:
+        await self.workspace.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -213,6 +213,7 @@ class Workspace:
         self.views: dict[str, View] = {}
         self.homes: dict[str, str] = {}  # user -> home view id
         self.version = 0
+        self.closing = False
         self.changed = asyncio.Condition()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -340,9 +341,17 @@ class Workspace:
             self.version += 1
             self.changed.notify_all()
 
+    async def close(self) -> None:
+        """Release everyone waiting for a change (the server is stopping)."""
+        async with self.changed:
+            self.closing = True
+            self.changed.notify_all()
+
     async def wait_change(self, since: int, timeout: float) -> int:
         """Return once the version passes `since` (or on timeout); the version then."""
         async with self.changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait_for(lambda: self.version > since), timeout)
+                await asyncio.wait_for(
+                    self.changed.wait_for(lambda: self.version > since or self.closing), timeout
+                )
             return self.version

@@ -19,6 +19,8 @@ from storage import migrate
 from storage.models import Base
 from storage.uow import Database, UnitOfWork
 
+pytest_plugins = ["tests.browser"]
+
 PG_HOST = os.environ.get("CASEBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 BACKENDS = ("sqlite", "postgresql")
 

@@ -298,7 +298,9 @@ async def test_response_urls_post_ephemerally_in_channel_replace_and_delete(
     slack: SlackEmu,
 ) -> None:
     client = web_client(slack)
-    original = await client.chat_postMessage(channel="C0SUPPORT", text="original")
+    original = await client.chat_postMessage(
+        channel="C0SUPPORT", text="original", blocks=[{"type": "divider"}]
+    )
     url = slack.new_response_url(user="UBOB", channel="C0SUPPORT", message_ts=original["ts"])
     async with aiohttp.ClientSession() as http:
         await http.post(url, json={"text": "psst"})
@@ -306,6 +308,7 @@ async def test_response_urls_post_ephemerally_in_channel_replace_and_delete(
         await http.post(url, json={"text": "replaced", "replace_original": True})
         seen = [m.text for m in slack.messages("C0SUPPORT", viewer="UBOB")]
         assert seen == ["replaced", "psst", "hello all"]
+        assert slack.messages("C0SUPPORT")[0].blocks is None  # replaced whole, as Slack does
         await http.post(url, json={"delete_original": True})
         fifth = await http.post(url, json={"text": "fifth"})
         too_many = await http.post(url, json={"text": "sixth"})

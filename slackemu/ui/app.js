@@ -1,0 +1,163 @@
+// The local Slack's browser side: pick who you are, read channels and threads, click, reply.
+import { el, mrkdwn, renderBlocks } from "/ui/blocks.js";
+
+const state = { me: null, channel: "C0SUPPORT", thread: null, home: false, version: 0, data: null, openModal: null };
+const $ = (id) => document.getElementById(id);
+
+async function api(path, body) {
+  const init = body ? { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ as: state.me, ...body }) } : {};
+  const response = await fetch(path, init);
+  return response.json();
+}
+
+function names() {
+  return Object.fromEntries((state.data?.users || []).map((u) => [u.id, u.name]));
+}
+
+function confirmFirst(confirm) {
+  if (!confirm) return Promise.resolve(true);
+  const dialog = $("confirm");
+  $("confirm-title").textContent = confirm.title?.text || "Are you sure?";
+  $("confirm-text").replaceChildren(mrkdwn(confirm.text?.text || "", names()));
+  $("confirm-ok").textContent = confirm.confirm?.text || "OK";
+  $("confirm-deny").textContent = confirm.deny?.text || "Cancel";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+  });
+}
+
+function messageNode(message, where, inThread = false) {
+  const who = message.username || names()[message.user] || message.user;
+  const node = el("article", { class: `message${message.ephemeral ? " ephemeral" : ""}`, "data-ts": message.ts },
+    el("div", { class: "meta", text: who },
+      message.ephemeral ? el("small", { text: "Only visible to you" }) : null,
+      message.edited ? el("small", { text: "(edited)" }) : null));
+  const onAction = async (item, value) => {
+    if (!(await confirmFirst(item.confirm))) return;
+    await api("/_emu/click", { channel: where, ts: message.ts, action_id: item.action_id, option: value });
+  };
+  if (message.blocks?.length) node.append(renderBlocks(message.blocks, names(), onAction));
+  else node.append(el("div", {}, mrkdwn(message.text || "", names())));
+  for (const reaction of message.reactions || []) node.append(el("span", { class: "reaction", text: `:${reaction.name}: ${reaction.count}` }));
+  if (message.reply_count && !inThread) {
+    node.append(el("button", { class: "replies", text: `${message.reply_count} repl${message.reply_count === 1 ? "y" : "ies"}`,
+      onclick: () => { state.thread = message.ts; refresh(); } }));
+  }
+  return node;
+}
+
+function renderNav() {
+  const channels = state.data.channels;
+  const item = (c) => el("li", {}, el("button", {
+    class: "nav-item", "aria-current": String(!state.home && c.id === state.channel),
+    onclick: () => { Object.assign(state, { channel: c.id, thread: null, home: false }); refresh(); },
+    text: c.is_im ? c.name : `# ${c.name}`,
+  }));
+  $("channels").replaceChildren(...channels.filter((c) => !c.is_im).map(item));
+  $("dms").replaceChildren(...channels.filter((c) => c.is_im).map(item));
+  $("nav-home").setAttribute("aria-current", String(state.home));
+}
+
+async function renderMain() {
+  if (state.home) {
+    $("title").textContent = "Home";
+    $("composer").hidden = true;
+    const view = state.data.home;
+    const onAction = async (item, value) => {
+      if (await confirmFirst(item.confirm)) await api("/_emu/click", { view_id: view.id, action_id: item.action_id, option: value });
+    };
+    $("messages").replaceChildren(view ? renderBlocks(view.blocks, names(), onAction) : el("p", { text: "Nothing here yet." }));
+    return;
+  }
+  const channel = state.data.channels.find((c) => c.id === state.channel);
+  $("title").textContent = channel ? (channel.is_im ? channel.name : `#${channel.name}`) : "";
+  $("composer").hidden = false;
+  const { messages } = await api(`/_emu/messages?channel=${state.channel}&as=${state.me}`);
+  $("messages").replaceChildren(...(messages || []).map((m) => messageNode(m, state.channel)));
+}
+
+async function renderThread() {
+  $("thread").hidden = !state.thread;
+  if (!state.thread) return;
+  const { messages } = await api(`/_emu/messages?channel=${state.channel}&thread_ts=${state.thread}&as=${state.me}`);
+  $("thread-messages").replaceChildren(...(messages || []).map((m) => messageNode(m, state.channel, true)));
+}
+
+function renderModal() {
+  const dialog = $("modal");
+  const view = state.data.modals[state.data.modals.length - 1];
+  if (!view) {
+    if (dialog.open) dialog.close();
+    state.openModal = null;
+    return;
+  }
+  if (state.openModal === `${view.id}:${JSON.stringify(view.errors)}:${view.blocks.length}`) return;
+  state.openModal = `${view.id}:${JSON.stringify(view.errors)}:${view.blocks.length}`;
+  const inputs = [];
+  $("modal-title").textContent = view.title?.text || "";
+  const onAction = (item, value) => api("/_emu/click", { view_id: view.id, action_id: item.action_id, option: value });
+  $("modal-blocks").replaceChildren(renderBlocks(view.blocks, names(), onAction, inputs, view.errors || {}));
+  $("modal-submit").textContent = view.submit?.text || "Submit";
+  $("modal-submit").hidden = !view.submit;
+  $("modal-form").onsubmit = async (event) => {
+    event.preventDefault();
+    const values = {};
+    for (const input of inputs) {
+      const entry = input.type === "static_select"
+        ? { type: input.type, selected_option: { value: input.field.value, text: { type: "plain_text", text: input.field.selectedOptions[0]?.text || "" } } }
+        : { type: input.type, value: input.field.value };
+      values[input.block_id] = { [input.action_id]: entry };
+    }
+    await api("/_emu/submit", { view_id: view.id, values });
+  };
+  $("modal-close").onclick = () => api("/_emu/close", { view_id: view.id });
+  if (!dialog.open) dialog.showModal();
+}
+
+async function refresh() {
+  state.data = await api(`/_emu/state?as=${state.me}`);
+  state.version = state.data.version;
+  renderNav();
+  await renderMain();
+  await renderThread();
+  renderModal();
+}
+
+async function send(text, threadTs) {
+  const value = text.trim();
+  if (!value) return;
+  if (value.startsWith("/") && !threadTs) await api("/_emu/command", { channel: state.channel, text: value });
+  else await api("/_emu/post", { channel: state.channel, text: value, thread_ts: threadTs });
+}
+
+async function watch() {
+  for (;;) {
+    try {
+      const { version } = await api(`/_emu/wait?since=${state.version}`);
+      if (version !== state.version) await refresh();
+    } catch {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function start() {
+  const first = await api("/_emu/state");
+  const people = first.users.filter((u) => !u.is_bot);
+  state.me = new URLSearchParams(location.search).get("as") || people[0].id;
+  $("who").replaceChildren(...people.map((u) => el("option", { value: u.id, text: `${u.name}${u.is_admin ? " (admin)" : ""}` })));
+  $("who").value = state.me;
+  $("who").onchange = (e) => { state.me = e.target.value; state.thread = null; refresh(); };
+  $("nav-home").onclick = async () => { state.home = true; state.thread = null; await api("/_emu/home", {}); refresh(); };
+  $("close-thread").onclick = () => { state.thread = null; refresh(); };
+  const submitOnEnter = (form) => (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } };
+  $("compose-text").addEventListener("keydown", submitOnEnter($("composer")));
+  $("thread-text").addEventListener("keydown", submitOnEnter($("thread-composer")));
+  $("composer").onsubmit = async (e) => { e.preventDefault(); const t = $("compose-text").value; $("compose-text").value = ""; await send(t, null); };
+  $("thread-composer").onsubmit = async (e) => { e.preventDefault(); const t = $("thread-text").value; $("thread-text").value = ""; await send(t, state.thread); };
+  await refresh();
+  watch();
+}
+
+start();
