@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bridge.clock import Clock, SystemClock
+from bridge.customer_updates import CustomerUpdates
+from bridge.ports import CustomerPush, NoCustomerPush
 from bridge.services.context import EventBus, Policies, ServiceContext
 from bridge.settings import Settings
+from bridge.slack.bridge import SlackBridge, build_slack
+from bridge.slack.calls import ChannelPacing
+from bridge.slack.deliverer import DeliveryPolicy
 from storage.uow import Database
 
 
@@ -16,6 +21,7 @@ class Components:
     settings: Settings
     db: Database
     services: ServiceContext
+    slack: SlackBridge | None = None
 
 
 def policies_from(settings: Settings) -> Policies:
@@ -26,10 +32,20 @@ def policies_from(settings: Settings) -> Policies:
     )
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None) -> Components:
+def bootstrap(
+    settings: Settings,
+    clock: Clock | None = None,
+    push: CustomerPush | None = None,
+    delivery: DeliveryPolicy | None = None,
+    pacing: ChannelPacing | None = None,
+) -> Components:
     """Build everything casebridge runs on from its settings; nothing is module-global."""
     db = Database.from_url(settings.database_url)
     services = ServiceContext(
         db=db, clock=clock or SystemClock(), bus=EventBus(), policies=policies_from(settings)
     )
-    return Components(settings=settings, db=db, services=services)
+    services.bus.published.append(CustomerUpdates(db, push or NoCustomerPush()))
+    slack = None
+    if settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token):
+        slack = build_slack(settings, services, delivery, pacing)
+    return Components(settings=settings, db=db, services=services, slack=slack)

@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bridge.bootstrap import Components
+from bridge.slack.bridge import attach as attach_slack
 
 log = logging.getLogger(__name__)
 COMPONENTS = web.AppKey("components", Components)
@@ -36,5 +37,13 @@ def create_app(components: Components) -> web.Application:
         yield
         await components.db.dispose()
 
+    # Registered first so it is cleaned up last, after everything that still uses the database.
     app.cleanup_ctx.append(dispose_database)
+    if components.slack is not None:
+        attach_slack(app, components.slack)
+    else:
+        log.warning(
+            "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or "
+            "SLACK_APP_TOKEN): cases are stored but not posted"
+        )
     return app

@@ -50,6 +50,17 @@ def _content(p: Params, required: bool = True) -> tuple[str, list[dict[str, Any]
     return text, blocks
 
 
+def _metadata(p: Params) -> dict[str, Any] | None:
+    metadata = p.structured("metadata") if p.get("metadata") else None
+    if metadata is not None and (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise SlackError("invalid_metadata_format")
+    return metadata
+
+
 async def auth_test(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     return {
         "url": f"{emu.url}/",
@@ -79,6 +90,7 @@ async def chat_post_message(emu: EmulatorServer, p: Params) -> dict[str, Any]:
         username=p.text("username"),
         icon_url=p.text("icon_url"),
         icon_emoji=p.text("icon_emoji"),
+        metadata=_metadata(p),
     )
     emu.workspace.post(message)
     emu.record_call("chat.postMessage", p, message)

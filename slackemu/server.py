@@ -63,6 +63,7 @@ class EmulatorServer:
         self.trigger_lifetime = trigger_lifetime
         self.response_urls: dict[str, dict[str, Any]] = {}
         self.sent_with: dict[str, dict[str, Any]] = {}  # ts -> the params that made it
+        self.envelopes: list[dict[str, Any]] = []  # every event_callback sent, oldest first
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
 
@@ -152,11 +153,23 @@ class EmulatorServer:
         channel = self.workspace.channels.get(channel_id) if channel_id else None
         if channel is not None and BOT_USER_ID not in channel.members:
             return
-        task = asyncio.get_running_loop().create_task(
-            self.deliver(EVENTS, payloads.event_envelope(event))
-        )
+        envelope = payloads.event_envelope(event)
+        self.envelopes.append(envelope)
+        task = asyncio.get_running_loop().create_task(self.deliver(EVENTS, envelope))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def redeliver(self, envelope: dict[str, Any]) -> Outcome:
+        """Send an event again, as Slack does when it thinks the first try was lost."""
+        return await self.deliver(EVENTS, envelope)
+
+    def envelope_for(self, ts: str) -> dict[str, Any]:
+        """The event_callback that carried the message `ts`."""
+        return next(
+            e
+            for e in self.envelopes
+            if e["event"].get("ts") == ts and not e["event"].get("subtype")
+        )
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until every background delivery has finished (acked or given up)."""

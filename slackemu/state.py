@@ -130,6 +130,7 @@ class Message:
     latest_reply: str | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     ephemeral_to: str | None = None  # only this user sees it
+    metadata: dict[str, Any] | None = None
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -161,6 +162,8 @@ class Message:
             )
         if self.edited:
             data["edited"] = self.edited
+        if self.metadata:
+            data["metadata"] = self.metadata
         if self.reactions:
             data["reactions"] = [
                 {"name": n, "users": u, "count": len(u)} for n, u in self.reactions.items()

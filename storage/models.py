@@ -125,7 +125,10 @@ class CaseRow(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_cases_status_type", "status", "type"),)
+    __table_args__ = (
+        Index("ix_cases_status_type", "status", "type"),
+        Index("ix_cases_slack_thread", "slack_channel", "slack_ts"),
+    )
 
 
 class MessageRow(Base):

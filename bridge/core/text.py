@@ -54,3 +54,29 @@ def clean_email(text: object, field: str = "email") -> str:
         raise InvalidInput(field, f"'{cleaned[:60]}' is not a valid email address")
     local, _, domain = cleaned.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+INTERNAL_NOTE_PREFIX = "//"
+_SLACK_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def is_internal_note(text: str) -> bool:
+    """Agents start a thread message with // to keep it in Slack (never sent to the customer)."""
+    return text.lstrip().startswith(INTERNAL_NOTE_PREFIX)
+
+
+def plain_from_slack(text: str, names: dict[str, str] | None = None) -> str:
+    """An agent's Slack message as plain text for the customer: links, mentions, entities."""
+
+    def replace(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return "@" + (label or (names or {}).get(target[1:], "agent"))
+        if target.startswith("#"):
+            return "#" + (label or "channel")
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return f"{label} ({target})" if label and label != target else target
+
+    converted = _SLACK_LINK.sub(replace, text)
+    return converted.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -145,17 +145,25 @@ async def end_chat_by_agent(
 
 
 async def post_agent_message(
-    ctx: ServiceContext, case_id: int, agent_id: str, text: str, slack_ts: str | None = None
+    ctx: ServiceContext,
+    case_id: int,
+    agent_id: str,
+    text: str,
+    slack_ts: str | None = None,
+    event_id: str | None = None,
 ) -> list[Event]:
     """Relay the assignee's reply to the customer; anyone else's is not relayed ([]).
 
-    A Slack message (by its ts) is relayed at most once, however often Slack delivers it.
+    A Slack message is relayed at most once, however often Slack delivers it: both its
+    event_id (retries) and its (case, ts) (redeliveries under a new id) are remembered.
     """
     body = clean_message(text)
     now = ctx.clock.now()
     async with ctx.db.uow() as uow:
         case = await load_case(uow, case_id)
         if case.deleted or case.chat_ended or case.assignee_id != agent_id:
+            return []
+        if event_id and not await uow.processed.first_time(f"event:{event_id}", now):
             return []
         if slack_ts and not await uow.processed.first_time(f"agent:{case_id}:{slack_ts}", now):
             return []

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bridge.core.cases import Case, CaseStatus, CaseType, Customer, DeviceInfo
 from storage.models import CaseRow, MessageRow
@@ -132,6 +133,46 @@ class CaseRepository:
             .where(CaseRow.id == case_id)
             .values(**values)
             .execution_options(synchronize_session=False)
+        )
+
+    async def by_slack_thread(self, channel: str, ts: str) -> Case | None:
+        """The case whose Slack message is `ts` in `channel` (its thread is the conversation)."""
+        row = (
+            await self.session.execute(
+                select(CaseRow).where(CaseRow.slack_channel == channel, CaseRow.slack_ts == ts)
+            )
+        ).scalar_one_or_none()
+        return to_case(row) if row else None
+
+    async def slack_message(self, case_id: int) -> tuple[str, str] | None:
+        """(channel, ts) of the case's Slack message, once it has been posted."""
+        row = await self.session.get(CaseRow, case_id)
+        if row is None or not row.slack_channel or not row.slack_ts:
+            return None
+        return row.slack_channel, row.slack_ts
+
+    async def newest(
+        self, *, status: CaseStatus | None = None, assignee: str | None = None, limit: int = 10
+    ) -> tuple[list[Case], int]:
+        """Up to `limit` cases, newest first, and how many match in all."""
+        conditions: list[ColumnElement[bool]] = [CaseRow.deleted_at.is_(None)]
+        if status is not None:
+            conditions.append(CaseRow.status == status.value)
+        if assignee is not None:
+            conditions.append(CaseRow.assignee_id == assignee)
+        total = (
+            await self.session.execute(select(func.count()).select_from(CaseRow).where(*conditions))
+        ).scalar_one()
+        rows = (
+            await self.session.execute(
+                select(CaseRow).where(*conditions).order_by(CaseRow.id.desc()).limit(limit)
+            )
+        ).scalars()
+        return [to_case(r) for r in rows], int(total)
+
+    async def set_message_ts(self, message_id: int, ts: str) -> None:
+        await self.session.execute(
+            update(MessageRow).where(MessageRow.id == message_id).values(slack_ts=ts)
         )
 
     async def queued(self, portal_id: int) -> Sequence[Case]:

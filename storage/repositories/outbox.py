@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -96,25 +96,69 @@ class OutboxRepository:
         )
         return [_to_item(r) for r in rows]
 
+    async def has_pending(self, ordering_key: str, operation: str) -> bool:
+        """Whether such work is already waiting (so it need not be queued twice)."""
+        found = (
+            await self.session.execute(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.ordering_key == ordering_key,
+                    OutboxRow.operation == operation,
+                    OutboxRow.status == PENDING,
+                )
+                .limit(1)
+            )
+        ).first()
+        return found is not None
+
+    async def begin_attempt(self, item_id: int, now: datetime, lease: timedelta) -> bool:
+        """Take the item for one delivery attempt, leased until `now + lease`.
+
+        False when another worker holds it or it is no longer due. A worker that dies holding
+        the lease leaves `attempts` raised, which tells the next one to check before re-posting.
+        """
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == item_id, OutboxRow.status == PENDING, OutboxRow.not_before <= now
+            )
+            .values(attempts=OutboxRow.attempts + 1, not_before=now + lease)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def following(self, item: OutboxItem, limit: int = 50) -> Sequence[OutboxItem]:
+        """Pending items queued after `item` under the same ordering key, in order."""
+        rows = (
+            (
+                await self.session.execute(
+                    select(OutboxRow)
+                    .where(
+                        OutboxRow.ordering_key == item.ordering_key,
+                        OutboxRow.id > item.id,
+                        OutboxRow.status == PENDING,
+                    )
+                    .order_by(OutboxRow.id)
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [_to_item(r) for r in rows]
+
     async def get(self, item_id: int) -> OutboxItem | None:
         row = await self.session.get(OutboxRow, item_id, populate_existing=True)
         return _to_item(row) if row else None
 
     async def mark_sent(self, item_id: int, result: dict[str, Any], now: datetime) -> None:
-        await self._set(
-            item_id, status=SENT, result=result, done_at=now, attempts=OutboxRow.attempts + 1
-        )
+        await self._set(item_id, status=SENT, result=result, done_at=now)
 
     async def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
         """A permanent failure: never retried, kept with its reason for admins to see."""
-        await self._set(
-            item_id, status=FAILED, last_error=error, done_at=now, attempts=OutboxRow.attempts + 1
-        )
+        await self._set(item_id, status=FAILED, last_error=error, done_at=now)
 
     async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
-        await self._set(
-            item_id, not_before=not_before, last_error=error, attempts=OutboxRow.attempts + 1
-        )
+        await self._set(item_id, not_before=not_before, last_error=error)
 
     async def failed(self, limit: int = 50) -> Sequence[OutboxItem]:
         rows = (

@@ -73,15 +73,22 @@ async def test_outbox_delivers_in_order_per_key_and_waits_for_retries(
             kind="slack", ordering_key="case:2", operation="b1", payload={"n": 1}, now=now
         )
         await uow.commit()
+    lease = timedelta(seconds=30)
     async with db.uow() as uow:
         assert [i.id for i in await uow.outbox.due(now)] == [a1, b1]
-        await uow.outbox.retry_later(a1, now + timedelta(seconds=30), "ratelimited")
+        assert await uow.outbox.begin_attempt(a1, now, lease)
+        assert not await uow.outbox.begin_attempt(a1, now, lease)  # another worker: no
         await uow.outbox.mark_sent(b1, {"ts": "1.2"}, now)
         await uow.commit()
     async with db.uow() as uow:
-        assert await uow.outbox.due(now) == []  # a2 waits behind a1
-        assert [i.id for i in await uow.outbox.due(now + timedelta(seconds=30))] == [a1]
-        await uow.outbox.mark_failed(a1, "channel_not_found", now)
+        assert await uow.outbox.due(now) == []  # a1 is leased, a2 waits behind it
+        await uow.outbox.retry_later(a1, now + timedelta(seconds=5), "ratelimited")
+        await uow.commit()
+    async with db.uow() as uow:
+        later = now + timedelta(seconds=5)
+        assert [i.id for i in await uow.outbox.due(later)] == [a1]
+        assert await uow.outbox.begin_attempt(a1, later, lease)
+        await uow.outbox.mark_failed(a1, "channel_not_found", later)
         await uow.commit()
     async with db.uow() as uow:
         assert [i.id for i in await uow.outbox.due(now)] == [a2]

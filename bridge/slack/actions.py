@@ -1,0 +1,13 @@
+"""Action ids of our buttons: the contract between the builders and the listeners."""
+
+CLAIM = "case_claim"
+RESOLVE = "case_resolve"
+REOPEN = "case_reopen"
+LEAVE = "case_leave"
+DEVICE = "case_device"
+DELETE = "case_delete"
+HOME_AVAILABLE = "home_available"
+HOME_UNAVAILABLE = "home_unavailable"
+HOME_PREFERENCE = "home_preference"  # value: "<name>:on" | "<name>:off"
+
+CASE_ACTIONS = (CLAIM, RESOLVE, REOPEN, LEAVE, DEVICE, DELETE)

@@ -1,0 +1,220 @@
+"""Pure Block Kit builders: the case message, alerts, device info. No I/O, no Slack client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.core.cases import Case, CaseStatus, CaseType
+from bridge.core.text import escape_mrkdwn
+from bridge.slack import actions
+
+Block = dict[str, Any]
+PREVIEW_LINES = 3
+PREVIEW_CHARS = 300
+
+
+@dataclass(frozen=True)
+class CaseCard:
+    """What the case message shows, gathered by the deliverer at the moment it renders."""
+
+    case: Case
+    portal: str
+    assignee_name: str | None
+    now: datetime
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": plain_text(text),
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    if confirm:
+        button["confirm"] = confirm
+    return button
+
+
+def preview(question: str) -> str:
+    """The first lines of the problem, escaped for mrkdwn, bounded."""
+    lines = [line for line in question.splitlines() if line.strip()][:PREVIEW_LINES]
+    text = "\n".join(lines)
+    if len(text) > PREVIEW_CHARS:
+        text = text[: PREVIEW_CHARS - 1] + "…"
+    return escape_mrkdwn(text)
+
+
+def waited(case: Case, now: datetime) -> str:
+    """How long the customer waited (until claimed), in words."""
+    start = case.created_at or now
+    end = case.claimed_at or now
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _kind(case: Case) -> str:
+    return (
+        ":speech_balloon: Live chat"
+        if case.type is CaseType.LIVE_CHAT
+        else ":envelope: Support request"
+    )
+
+
+def _status(card: CaseCard) -> str:
+    case = card.case
+    if case.status is CaseStatus.ASSIGNED:
+        who = (
+            f"<@{case.assignee_id}>"
+            if case.assignee_id
+            else escape_mrkdwn(card.assignee_name or "")
+        )
+        return f":large_green_circle: Assigned to {who}"
+    if case.status is CaseStatus.RESOLVED:
+        return ":white_check_mark: Resolved"
+    return ":hourglass_flowing_sand: Queued" if case.queued else ":red_circle: Unassigned"
+
+
+def _buttons(case: Case) -> list[dict[str, Any]]:
+    value = str(case.id)
+    shown: list[dict[str, Any]] = []
+    if case.status is CaseStatus.UNASSIGNED:
+        shown.append(button("Assign to me", actions.CLAIM, value, "primary"))
+    if case.status is CaseStatus.ASSIGNED:
+        shown.append(button("Resolve", actions.RESOLVE, value, "primary"))
+        shown.append(button("Leave chat", actions.LEAVE, value))
+    if case.status is CaseStatus.RESOLVED:
+        shown.append(button("Reopen", actions.REOPEN, value))
+    shown.append(button("Device info", actions.DEVICE, value))
+    if case.chat_ended:
+        shown.append(
+            button(
+                "Delete case",
+                actions.DELETE,
+                value,
+                "danger",
+                confirm={
+                    "title": plain_text("Delete this case?"),
+                    "text": mrkdwn(
+                        f"Everything about *{case.reference}* — the customer's name, email, "
+                        "device and the whole conversation — is erased. This cannot be undone."
+                    ),
+                    "confirm": plain_text("Delete"),
+                    "deny": plain_text("Keep it"),
+                    "style": "danger",
+                },
+            )
+        )
+    return shown
+
+
+def case_message(card: CaseCard) -> tuple[str, list[Block]]:
+    """The one message a case has in its portal's channel: (fallback text, blocks)."""
+    case = card.case
+    if case.deleted:
+        text = f"Case {case.reference} was deleted."
+        return text, [
+            {
+                "type": "section",
+                "block_id": "deleted",
+                "text": mrkdwn(f":wastebasket: ~Case {case.reference}~ was deleted by an admin."),
+            }
+        ]
+    customer = escape_mrkdwn(case.customer.full_name)
+    email = escape_mrkdwn(case.customer.email)
+    text = f"{_kind(case).split(' ', 1)[1]} {case.reference} from {case.customer.full_name}"
+    fields = [
+        mrkdwn(f"*Status*\n{_status(card)}"),
+        mrkdwn(f"*Customer*\n{customer}\n{email}"),
+        mrkdwn(f"*Portal*\n{escape_mrkdwn(card.portal)}"),
+        mrkdwn(f"*Waited*\n{waited(case, card.now)}"),
+    ]
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "block_id": "title",
+            "text": plain_text(f"{case.reference} · {_kind(case).split(' ', 1)[1]}"),
+        },
+        {"type": "section", "block_id": "summary", "text": mrkdwn(_kind(case)), "fields": fields},
+    ]
+    if case.question:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "problem",
+                "text": mrkdwn(f">{preview(case.question).replace(chr(10), chr(10) + '>')}"),
+            }
+        )
+    notes = []
+    if case.type is CaseType.LIVE_CHAT and case.chat_ended:
+        notes.append("chat ended")
+    elif case.type is CaseType.LIVE_CHAT and not case.customer_connected:
+        notes.append("customer left")
+    if notes:
+        blocks.append(
+            {"type": "context", "block_id": "notes", "elements": [mrkdwn(" · ".join(notes))]}
+        )
+    blocks.append({"type": "actions", "block_id": "case", "elements": _buttons(case)})
+    return text, blocks
+
+
+def device_info(case: Case) -> tuple[str, list[Block]]:
+    """The ephemeral answer to "Device info"."""
+    device = case.device
+    rows = [
+        ("Browser", device.browser),
+        ("Operating system", device.os),
+        ("Language", device.language),
+        ("Time zone", device.time_zone),
+        ("Screen", device.screen),
+        ("Referring page", device.referrer),
+    ]
+    lines = [
+        f"*{label}:* {escape_mrkdwn(value) if value else '_unknown_'}" for label, value in rows
+    ]
+    text = f"Device info for {case.reference}"
+    return text, [{"type": "section", "text": mrkdwn(f"*{text}*\n" + "\n".join(lines))}]
+
+
+def alert_dm(case: Case, link: str | None) -> str:
+    """The direct message that tells one agent about a case."""
+    kind = "support request" if case.type is CaseType.SUPPORT_REQUEST else "live chat"
+    who = escape_mrkdwn(case.customer.full_name)
+    where = f" <{link}|Open the case>" if link else ""
+    if case.assignee_id:
+        return f":bell: {case.reference} ({kind}) from {who} is yours.{where}"
+    return f":bell: New {kind} {case.reference} from {who} is waiting.{where}"
+
+
+def alert_mention(agent_ids: list[str], quiet_names: list[str], case: Case) -> str:
+    """The thread message that mentions agents (pinging the loud, naming the quiet)."""
+    loud = " ".join(f"<@{agent}>" for agent in agent_ids)
+    quiet = ", ".join(escape_mrkdwn(name) for name in quiet_names)
+    who = " ".join(part for part in (loud, quiet) if part)
+    return f"{who}: {case.reference} is waiting for an agent."
+
+
+def customer_line(text: str) -> str:
+    """A customer's chat message as it appears in the thread: escaped, never a ping."""
+    return escape_mrkdwn(text)

@@ -1,0 +1,97 @@
+"""Builds the Slack side (bolt app, deliverer) and attaches it to the aiohttp application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.services.context import ServiceContext
+from bridge.settings import Settings
+from bridge.slack.calls import ChannelPacing, SlackCalls
+from bridge.slack.deliverer import DeliveryPolicy, SlackDeliverer
+from bridge.slack.delivery_ops import HANDLERS
+from bridge.slack.listeners import Deps, cases, home, messages
+from bridge.slack.outbox_writer import SlackOutbox
+from bridge.slack.people import People
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SlackBridge:
+    app: AsyncApp
+    deliverer: SlackDeliverer
+    app_token: str | None  # set: Socket Mode
+    http_enabled: bool
+
+
+def build_slack(
+    settings: Settings,
+    services: ServiceContext,
+    policy: DeliveryPolicy | None = None,
+    pacing: ChannelPacing | None = None,
+) -> SlackBridge:
+    """The bolt app and the outbox deliverer, hooked into the services' event bus."""
+    token = settings.slack_bot_token
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    # The deliverer retries by itself; slack_sdk's own retry of a dropped connection could
+    # post a message twice behind its back.
+    delivery_client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, retry_handlers=[], timeout=15
+    )
+    deliverer = SlackDeliverer(
+        services.db,
+        SlackCalls(delivery_client, pacing or ChannelPacing()),
+        services.clock,
+        HANDLERS,
+        policy,
+    )
+    services.bus.staging.append(SlackOutbox(services.clock))
+    services.bus.published.append(deliverer.on_events)
+    app = AsyncApp(
+        signing_secret=settings.slack_signing_secret or "socket-mode-only", client=client
+    )
+    deps = Deps(services, People(client, services), deliverer)
+    for area in (cases, messages, home):
+        area.register(app, deps)
+    return SlackBridge(
+        app, deliverer, settings.slack_app_token, http_enabled=bool(settings.slack_signing_secret)
+    )
+
+
+def attach(web_app: web.Application, bridge: SlackBridge) -> None:
+    """POST /slack/events (HTTP mode), Socket Mode if configured, and the deliverer task."""
+    if bridge.http_enabled:
+
+        async def slack_events(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await bridge.app.async_dispatch(bolt_request))
+
+        web_app.router.add_post("/slack/events", slack_events)
+
+    async def background(_app: web.Application) -> AsyncIterator[None]:
+        delivering = asyncio.create_task(bridge.deliverer.run(), name="slack-deliverer")
+        handler = None
+        if bridge.app_token:
+            handler = AsyncSocketModeHandler(
+                bridge.app, bridge.app_token, web_client=bridge.app.client
+            )
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+        yield
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        delivering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
+
+    web_app.cleanup_ctx.append(background)

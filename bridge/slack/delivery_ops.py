@@ -1,0 +1,297 @@
+"""How each outbox operation is carried out against the Slack Web API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.core.cases import Case, CaseStatus
+from bridge.slack import operations as op
+from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
+from bridge.slack.calls import Permanent
+from bridge.slack.deliverer import Handler, SlackDeliverer
+from bridge.slack.home import LIST_LIMIT, CaseList, HomeData, home_view
+from storage.repositories.outbox import OutboxItem
+
+METADATA_TYPE = "casebridge_outbox"
+THREAD_ICON = ":bust_in_silhouette:"
+COALESCE_LIMIT = 20
+
+
+def _metadata(item: OutboxItem, also: list[int] | None = None) -> dict[str, Any]:
+    """Tags a post with the outbox items it carries, so a retry can find it in Slack."""
+    return {
+        "event_type": METADATA_TYPE,
+        "event_payload": {"outbox_id": item.id, "also": also or []},
+    }
+
+
+def _posted_by(messages: list[dict[str, Any]], item: OutboxItem) -> dict[str, Any] | None:
+    """The message an earlier, interrupted attempt of `item` already posted, if any."""
+    for message in messages:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("outbox_id") == item.id:
+            return message
+    return None
+
+
+async def _case(d: SlackDeliverer, item: OutboxItem) -> Case:
+    async with d.db.uow() as uow:
+        case = await uow.cases.get(int(item.payload["case_id"]))
+    if case is None:
+        raise Permanent(f"case {item.payload['case_id']} does not exist")
+    return case
+
+
+async def _thread(d: SlackDeliverer, case_id: int) -> tuple[str, str]:
+    async with d.db.uow() as uow:
+        where = await uow.cases.slack_message(case_id)
+    if where is None:
+        raise Permanent("the case message was never posted")
+    return where
+
+
+async def _card(d: SlackDeliverer, case: Case) -> tuple[CaseCard, str | None]:
+    async with d.db.uow() as uow:
+        portal = await uow.portals.get(case.portal_id)
+        agent = await uow.agents.get(case.assignee_id) if case.assignee_id else None
+    if portal is None:
+        raise Permanent(f"portal {case.portal_id} does not exist")
+    name = portal.brand_name or portal.company
+    return (
+        CaseCard(
+            case,
+            f"{name} ({portal.subdomain})",
+            agent.display_name if agent else None,
+            d.clock.now(),
+        ),
+        portal.channel_id,
+    )
+
+
+async def post_case(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    case = await _case(d, item)
+    card, channel = await _card(d, case)
+    if not channel:
+        raise Permanent("the portal has no Slack channel (/casebridge portal channel)")
+    found = None
+    if item.attempts > 1:  # an earlier attempt may have got through before we lost track
+        history = await d.calls(
+            "conversations_history", channel=channel, limit=100, include_all_metadata=True
+        )
+        found = _posted_by(history.get("messages", []), item)
+    if found is None:
+        text, blocks = case_message(card)
+        found = (
+            await d.calls(
+                "chat_postMessage",
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=_metadata(item),
+            )
+        )["message"]
+    async with d.db.uow() as uow:
+        await uow.cases.set_fields(case.id, slack_channel=channel, slack_ts=found["ts"])
+        await uow.commit()
+    return {"channel": channel, "ts": found["ts"]}
+
+
+async def update_case(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    case = await _case(d, item)
+    channel, ts = await _thread(d, case.id)
+    card, _ = await _card(d, case)
+    text, blocks = case_message(card)
+    await d.calls("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+    return {"channel": channel, "ts": ts}
+
+
+async def _contiguous_posts(d: SlackDeliverer, item: OutboxItem) -> list[OutboxItem]:
+    """Customer lines queued right behind this one, from the same author: sent as one post."""
+    async with d.db.uow() as uow:
+        following = await uow.outbox.following(item, limit=COALESCE_LIMIT)
+    run = []
+    for other in following:
+        if (
+            other.operation != op.THREAD_POST
+            or other.payload.get("username") != item.payload.get("username")
+            or other.attempts
+        ):
+            break
+        run.append(other)
+    return run
+
+
+async def post_in_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    channel, thread_ts = await _thread(d, int(item.payload["case_id"]))
+    found = None
+    if item.attempts > 1:
+        replies = await d.calls(
+            "conversations_replies", channel=channel, ts=thread_ts, include_all_metadata=True
+        )
+        found = _posted_by(replies.get("messages", []), item)
+    if found is not None:
+        also = list(found["metadata"]["event_payload"].get("also", []))
+        async with d.db.uow() as uow:
+            batch = [o for o in await uow.outbox.following(item) if o.id in also]
+    else:
+        batch = await _contiguous_posts(d, item)
+        text = "\n".join([item.payload["text"], *(o.payload["text"] for o in batch)])
+        found = (
+            await d.calls(
+                "chat_postMessage",
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                username=item.payload.get("username") or None,
+                icon_emoji=THREAD_ICON,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=_metadata(item, [o.id for o in batch]),
+            )
+        )["message"]
+    async with d.db.uow() as uow:
+        for posted in (item, *batch):
+            if posted.payload.get("message_id"):
+                await uow.cases.set_message_ts(int(posted.payload["message_id"]), found["ts"])
+        await uow.commit()
+    return {"channel": channel, "ts": found["ts"], "coalesced": [o.id for o in batch]}
+
+
+async def purge_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    channel, thread_ts = await _thread(d, int(item.payload["case_id"]))
+    replies = await d.calls("conversations_replies", channel=channel, ts=thread_ts)
+    deleted = 0
+    for message in replies.get("messages", [])[1:]:
+        if message.get("bot_id"):
+            try:
+                await d.calls("chat_delete", channel=channel, ts=message["ts"])
+                deleted += 1
+            except Permanent as gone:
+                if "message_not_found" not in str(gone):
+                    raise
+    return {"deleted": deleted}
+
+
+def _link(channel: str, ts: str) -> str:
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+async def dm_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    case = await _case(d, item)
+    if case.deleted or case.status is CaseStatus.RESOLVED:
+        return {"skipped": "case no longer needs attention"}
+    channel, ts = await _thread(d, case.id)
+    opened = await d.calls("conversations_open", users=item.payload["user"])
+    dm = opened["channel"]["id"]
+    if item.attempts > 1:
+        history = await d.calls(
+            "conversations_history", channel=dm, limit=50, include_all_metadata=True
+        )
+        if (found := _posted_by(history.get("messages", []), item)) is not None:
+            return {"channel": dm, "ts": found["ts"]}
+    posted = await d.calls(
+        "chat_postMessage",
+        channel=dm,
+        text=alert_dm(case, _link(channel, ts)),
+        unfurl_links=False,
+        metadata=_metadata(item),
+    )
+    return {"channel": dm, "ts": posted["ts"]}
+
+
+async def mention_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    case = await _case(d, item)
+    channel, thread_ts = await _thread(d, case.id)
+    text = alert_mention(
+        list(item.payload.get("loud", [])), list(item.payload.get("quiet", [])), case
+    )
+    posted = await d.calls(
+        "chat_postMessage",
+        channel=channel,
+        thread_ts=thread_ts,
+        text=text,
+        metadata=_metadata(item),
+    )
+    return {"channel": channel, "ts": posted["ts"]}
+
+
+async def ephemeral(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    payload = item.payload
+    kwargs: dict[str, Any] = {
+        "channel": payload["channel"],
+        "user": payload["user"],
+        "text": payload["text"],
+    }
+    if payload.get("blocks"):
+        kwargs["blocks"] = payload["blocks"]
+    posted = await d.calls("chat_postEphemeral", **kwargs)
+    return {"message_ts": posted.get("message_ts")}
+
+
+async def reaction(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    try:
+        await d.calls(
+            "reactions_add",
+            channel=item.payload["channel"],
+            timestamp=item.payload["ts"],
+            name=item.payload["name"],
+        )
+    except Permanent as refused:
+        if "already_reacted" not in str(refused):
+            raise
+    return {}
+
+
+async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    user = item.payload["user"]
+    async with d.db.uow() as uow:
+        agent = await uow.agents.get(user)
+        if agent is None:
+            return {"skipped": "not an agent yet"}
+        unassigned, unassigned_total = await uow.cases.newest(
+            status=CaseStatus.UNASSIGNED, limit=LIST_LIMIT
+        )
+        mine, mine_total = await uow.cases.newest(
+            status=CaseStatus.ASSIGNED, assignee=user, limit=LIST_LIMIT
+        )
+        everything, all_total = await uow.cases.newest(limit=LIST_LIMIT)
+        links = {}
+        for case in (*unassigned, *mine, *everything):
+            where = await uow.cases.slack_message(case.id)
+            if where:
+                links[case.id] = _link(*where)
+        failures = (
+            [
+                f"{f.operation} (case {f.case_id}): {f.last_error}"
+                for f in await uow.outbox.failed(limit=5)
+            ]
+            if agent.is_admin
+            else []
+        )
+    view = home_view(
+        HomeData(
+            agent,
+            CaseList("Unassigned", unassigned, unassigned_total),
+            CaseList("My cases", mine, mine_total),
+            CaseList("All cases", everything, all_total),
+            links,
+            failures,
+        )
+    )
+    await d.calls("views_publish", user_id=user, view=view)
+    return {"user": user}
+
+
+HANDLERS: dict[str, Handler] = {
+    op.CASE_POST: post_case,
+    op.CASE_UPDATE: update_case,
+    op.THREAD_POST: post_in_thread,
+    op.PURGE_THREAD: purge_thread,
+    op.ALERT_DM: dm_alert,
+    op.ALERT_MENTION: mention_alert,
+    op.EPHEMERAL: ephemeral,
+    op.REACTION: reaction,
+    op.HOME_PUBLISH: publish_home,
+}

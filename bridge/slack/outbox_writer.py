@@ -1,0 +1,207 @@
+"""Turns events into outbox rows, inside the transaction that made them happen.
+
+Rows record intent ("update the case message", "DM this agent"); the deliverer renders the
+content from the case as it is when the row goes out, so a late update never shows stale
+state and a deleted case can only ever render its stub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.core.agents import Agent
+from bridge.core.events import (
+    AgentLeftCase,
+    AvailabilityChanged,
+    CaseClaimed,
+    CaseConverted,
+    CaseDeleted,
+    CaseEvent,
+    CaseHandedOut,
+    CaseOpened,
+    CaseReopened,
+    CaseResolved,
+    ChatEnded,
+    CustomerMessagePosted,
+    Event,
+)
+from bridge.slack import operations as op
+from bridge.slack.blocks import PREVIEW_CHARS, PREVIEW_LINES, customer_line
+from storage.uow import UnitOfWork
+
+SLACK = "slack"
+
+
+def case_key(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def home_key(agent_id: str) -> str:
+    return f"home:{agent_id}"
+
+
+class SlackOutbox:
+    """Staging handler: what Slack must be told about each event."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def __call__(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
+        homes: set[str] = set()
+        for event in events:
+            homes |= await self._stage(uow, event)
+        if any(isinstance(e, CaseEvent) for e in events):
+            homes |= {slot.id for slot in await uow.agents.slots() if slot.available}
+        for agent_id in sorted(homes):
+            await self._add_once(uow, home_key(agent_id), op.HOME_PUBLISH, {"user": agent_id})
+
+    async def _add(
+        self, uow: UnitOfWork, case_id: int, operation: str, payload: dict[str, Any] | None = None
+    ) -> None:
+        await uow.outbox.add(
+            kind=SLACK,
+            ordering_key=case_key(case_id),
+            operation=operation,
+            payload={"case_id": case_id, **(payload or {})},
+            now=self.clock.now(),
+            case_id=case_id,
+        )
+
+    async def _add_once(
+        self, uow: UnitOfWork, key: str, operation: str, payload: dict[str, Any]
+    ) -> None:
+        if not await uow.outbox.has_pending(key, operation):
+            await uow.outbox.add(
+                kind=SLACK,
+                ordering_key=key,
+                operation=operation,
+                payload=payload,
+                now=self.clock.now(),
+            )
+
+    async def _stage(self, uow: UnitOfWork, event: Event) -> set[str]:
+        """Queue the Slack work for one event; returns whose App Home to refresh."""
+        if isinstance(event, CaseOpened):
+            await self._add(uow, event.case_id, op.CASE_POST)
+            await self._full_question(uow, event.case_id)
+            await self._alert(uow, event.case_id, list(event.alert), direct=bool(event.assignee))
+            return set(event.alert)
+        if isinstance(event, CustomerMessagePosted):
+            case = await uow.cases.get(event.case_id)
+            name = case.customer.full_name if case else "Customer"
+            await self._add(
+                uow,
+                event.case_id,
+                op.THREAD_POST,
+                {
+                    "text": customer_line(event.text),
+                    "username": name,
+                    "message_id": event.message_id,
+                },
+            )
+            return set()
+        if isinstance(event, CaseHandedOut):
+            await self._add(uow, event.case_id, op.CASE_UPDATE)
+            await self._alert(uow, event.case_id, [event.agent_id], direct=True)
+            return {event.agent_id}
+        if isinstance(event, CaseConverted):
+            await self._add(uow, event.case_id, op.CASE_UPDATE)
+            available = [s.id for s in await uow.agents.slots() if s.available]
+            await self._alert(uow, event.case_id, available, direct=False)
+            return set()
+        if isinstance(event, CaseDeleted):
+            await self._add(uow, event.case_id, op.CASE_UPDATE)
+            await self._add(uow, event.case_id, op.PURGE_THREAD)
+            return set()
+        if isinstance(event, CaseClaimed | CaseResolved | CaseReopened | AgentLeftCase):
+            await self._add(uow, event.case_id, op.CASE_UPDATE)
+            return {event.agent_id}
+        if isinstance(event, ChatEnded):
+            await self._add(uow, event.case_id, op.CASE_UPDATE)
+            return set()
+        if isinstance(event, AvailabilityChanged):
+            return {event.agent_id}
+        return set()
+
+    async def _full_question(self, uow: UnitOfWork, case_id: int) -> None:
+        """A question longer than the case message's preview is posted whole in the thread."""
+        case = await uow.cases.get(case_id)
+        if case is None or not case.question:
+            return
+        lines = [line for line in case.question.splitlines() if line.strip()]
+        if len(case.question) > PREVIEW_CHARS or len(lines) > PREVIEW_LINES:
+            await self._add(
+                uow,
+                case_id,
+                op.THREAD_POST,
+                {"text": customer_line(case.question), "username": case.customer.full_name},
+            )
+
+    async def _alert(
+        self, uow: UnitOfWork, case_id: int, agent_ids: list[str], direct: bool
+    ) -> None:
+        """DM or mention each agent as they prefer; a case handed to one agent is always a DM."""
+        loud: list[Agent] = []
+        quiet: list[Agent] = []
+        for agent_id in agent_ids:
+            agent = await uow.agents.get(agent_id)
+            if agent is None:
+                continue
+            if direct or agent.preferences.dm:
+                await self._add(uow, case_id, op.ALERT_DM, {"user": agent_id})
+            if not direct and agent.preferences.mention:
+                (quiet if agent.preferences.quiet else loud).append(agent)
+        if loud or quiet:
+            await self._add(
+                uow,
+                case_id,
+                op.ALERT_MENTION,
+                {"loud": [a.slack_user_id for a in loud], "quiet": [a.display_name for a in quiet]},
+            )
+
+
+async def enqueue_ephemeral(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    channel: str,
+    user: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    case_id: int | None = None,
+) -> None:
+    """A private answer to one agent, delivered like everything else we send."""
+    await uow.outbox.add(
+        kind=SLACK,
+        ordering_key=case_key(case_id) if case_id else f"user:{user}",
+        operation=op.EPHEMERAL,
+        case_id=case_id,
+        now=clock.now(),
+        payload={"channel": channel, "user": user, "text": text, "blocks": blocks},
+    )
+
+
+async def enqueue_reaction(
+    uow: UnitOfWork, clock: Clock, *, channel: str, ts: str, name: str, case_id: int
+) -> None:
+    await uow.outbox.add(
+        kind=SLACK,
+        ordering_key=case_key(case_id),
+        operation=op.REACTION,
+        case_id=case_id,
+        now=clock.now(),
+        payload={"channel": channel, "ts": ts, "name": name},
+    )
+
+
+async def enqueue_home(uow: UnitOfWork, clock: Clock, agent_id: str) -> None:
+    if not await uow.outbox.has_pending(home_key(agent_id), op.HOME_PUBLISH):
+        await uow.outbox.add(
+            kind=SLACK,
+            ordering_key=home_key(agent_id),
+            operation=op.HOME_PUBLISH,
+            payload={"user": agent_id},
+            now=clock.now(),
+        )

@@ -1,0 +1,139 @@
+"""casebridge's own aiohttp app, bolt listeners and deliverer, against the local Slack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bridge.bootstrap import Components, bootstrap
+from bridge.core.routing import Mode
+from bridge.services import agents as agent_services
+from bridge.services import portals as portal_services
+from bridge.settings import Settings
+from bridge.slack.calls import ChannelPacing
+from bridge.slack.deliverer import DeliveryPolicy
+from bridge.web import create_app
+from slackemu import SlackEmu
+from slackemu.server import bound_port
+from slackemu.state import Message
+from storage.uow import Database
+
+SECRET = "casebridge-test-secret"
+APP_TOKEN = "xapp-1-casebridge"
+FAST = DeliveryPolicy(
+    lease=timedelta(seconds=1), backoff_base=0.05, backoff_cap=0.3, poll_interval=0.05
+)
+
+
+@dataclass
+class RecordingPush:
+    """The portal's side, recorded: what each case's browser was told."""
+
+    pushed: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+    async def push(self, case_id: int, kind: str, data: dict[str, Any]) -> None:
+        self.pushed.append((case_id, kind, data))
+
+    def of(self, case_id: int, kind: str) -> list[dict[str, Any]]:
+        return [data for cid, k, data in self.pushed if cid == case_id and k == kind]
+
+
+@dataclass
+class Casebridge:
+    """A running casebridge and the Slack it is connected to."""
+
+    slack: SlackEmu
+    components: Components
+    push: RecordingPush
+    runner: web.AppRunner
+    restart: Callable[[], Awaitable[Casebridge]] | None = None
+
+    @property
+    def services(self) -> Any:
+        return self.components.services
+
+    async def case_message(self, reference: str, contains: str = "") -> Message:
+        """The case's message in #support, once it shows `contains`."""
+        return await self.slack.wait_for(
+            lambda: next(
+                (
+                    m
+                    for m in self.slack.messages("C0SUPPORT")
+                    if reference in m.text and contains in str(m.blocks)
+                ),
+                None,
+            ),
+            timeout=10,
+        )
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_casebridge(
+    slack: SlackEmu, database_url: str, push: RecordingPush, pacing: ChannelPacing | None = None
+) -> Casebridge:
+    socket_mode = slack.socket is not None
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        slack_bot_token="xoxb-local",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.api_url,
+        slack_app_token=APP_TOKEN if socket_mode else None,
+    )
+    components = bootstrap(
+        settings, push=push, delivery=FAST, pacing=pacing or ChannelPacing(per_second=50, burst=50)
+    )
+    runner = web.AppRunner(create_app(components), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    if not socket_mode:
+        slack.deliver_to(
+            f"http://127.0.0.1:{bound_port(site)}/slack/events", retry_delays=(0.05, 0.1, 0.2)
+        )
+    return Casebridge(slack, components, push, runner)
+
+
+@pytest.fixture(params=["http", "socket"])
+async def bridge(
+    request: pytest.FixtureRequest, db: Database, database_url: str
+) -> AsyncIterator[Casebridge]:
+    """casebridge over signed HTTP, then over Socket Mode; a broadcast portal on #support,
+    Bob and Carol available, Alice (workspace admin) not."""
+    socket_mode = request.param == "socket"
+    slack = await SlackEmu(
+        signing_secret=SECRET,
+        app_token=APP_TOKEN if socket_mode else None,
+        post_per_second=50,
+        post_burst=50,
+    ).start()
+    running = await start_casebridge(slack, database_url, RecordingPush())
+    ctx = running.services
+    await portal_services.create_portal(
+        ctx, company="Acme", subdomain="acme", mode=Mode.BROADCAST, channel_id="C0SUPPORT"
+    )
+    for user, name, available in (
+        ("UBOB", "bob", True),
+        ("UCAROL", "carol", True),
+        ("UALICE", "alice", False),
+    ):
+        await agent_services.ensure_agent(ctx, user, name, is_admin=user == "UALICE")
+        if available:
+            await agent_services.set_availability(ctx, user, True)
+    holder = {"current": running}
+
+    async def restart() -> Casebridge:
+        holder["current"] = await start_casebridge(slack, database_url, running.push)
+        return holder["current"]
+
+    running.restart = restart
+    yield running
+    await holder["current"].stop()
+    await slack.stop()
