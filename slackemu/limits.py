@@ -101,7 +101,7 @@ class Faults:
         self.planned.setdefault(method, []).append(Fault("status", times, status, error=error))
 
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
-        """The next `times` calls answer only after `seconds`."""
+        """The next `times` calls are carried out at once but answered only after `seconds`."""
         self.planned.setdefault(method, []).append(Fault("delay", times, seconds=seconds))
 
     def drop(self, method: str, times: int = 1) -> None:

@@ -122,9 +122,13 @@ class EmulatorServer:
         ack_timeout: float = 3.0,
         retry_delays: tuple[float, ...] = (0.0, 1.0, 2.0),
     ) -> None:
-        """Deliver by signed HTTP to `app_url` (for apps started after the stand-in)."""
+        """Deliver by signed HTTP to `app_url` (for apps started, or restarted, later)."""
         self.app_url = app_url
-        self.http = HttpDelivery(app_url, self.signing_secret, ack_timeout, retry_delays)
+        if self.http is None:
+            self.http = HttpDelivery(app_url, self.signing_secret, ack_timeout, retry_delays)
+        else:  # keep the one client session; only where it posts changes
+            self.http.app_url, self.http.ack_timeout = app_url, ack_timeout
+            self.http.retry_delays = retry_delays
 
     # --- what happened ----------------------------------------------------------------
     async def changed(self) -> None:

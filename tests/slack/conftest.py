@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -71,6 +72,19 @@ class Casebridge:
             timeout=10,
         )
 
+    async def idle(self, timeout: float = 20) -> None:
+        """Wait until the outbox has nothing left to deliver."""
+
+        async def pending() -> int:
+            async with self.services.db.uow() as uow:
+                return len(await uow.outbox.due(self.services.clock.now() + timedelta(hours=1)))
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await pending():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the outbox did not empty")
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
         await self.runner.cleanup()
 
@@ -108,11 +122,13 @@ async def bridge(
     """casebridge over signed HTTP, then over Socket Mode; a broadcast portal on #support,
     Bob and Carol available, Alice (workspace admin) not."""
     socket_mode = request.param == "socket"
+    # Method tiers off: restarts reconnect Socket Mode more often than Tier 1 allows.
     slack = await SlackEmu(
         signing_secret=SECRET,
         app_token=APP_TOKEN if socket_mode else None,
         post_per_second=50,
         post_burst=50,
+        tiers_enabled=False,
     ).start()
     running = await start_casebridge(slack, database_url, RecordingPush())
     ctx = running.services

@@ -1,0 +1,42 @@
+"""App Home and the Leave chat button."""
+
+from __future__ import annotations
+
+from bridge.core.cases import CaseStatus
+from tests.slack.conftest import Casebridge
+from tests.slack.test_case_journey import a_customer_opens_chat
+
+
+async def test_app_home_shows_the_count_and_switches_availability(bridge: Casebridge) -> None:
+    slack = bridge.slack
+    await a_customer_opens_chat(bridge)
+    await bridge.idle()
+    await slack.user_opens_home("UBOB")
+    home = await slack.wait_for(lambda: slack.home("UBOB"))
+    await bridge.idle()
+    blocks = str(slack.home("UBOB").definition["blocks"])  # type: ignore[union-attr]
+    assert "1 unassigned" in blocks and "You are *available*" in blocks
+
+    await slack.user_clicks_in_view("UBOB", home.id, "home_unavailable")
+    await slack.wait_for(
+        lambda: "You are *unavailable*" in str(slack.home("UBOB").definition["blocks"])
+    )  # type: ignore[union-attr]
+    async with bridge.services.db.uow() as uow:
+        bob = await uow.agents.get("UBOB")
+    assert bob is not None and not bob.available
+
+    await slack.user_clicks_in_view("UBOB", home.id, "home_preference_mention")
+    await slack.wait_for(lambda: "Mentions: on" in str(slack.home("UBOB").definition["blocks"]))  # type: ignore[union-attr]
+
+
+async def test_the_assignee_leaves_and_the_case_is_open_to_others(bridge: Casebridge) -> None:
+    opened = await a_customer_opens_chat(bridge)
+    card = await bridge.case_message(opened.case.reference)
+    await bridge.slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_claim")
+    await bridge.case_message(opened.case.reference, contains="Leave chat")
+    await bridge.slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_leave")
+    await bridge.case_message(opened.case.reference, contains="Assign to me")
+    assert bridge.push.of(opened.case.id, "agent_left") == [{"agent": "bob"}]
+    async with bridge.services.db.uow() as uow:
+        case = await uow.cases.get(opened.case.id)
+    assert case is not None and case.status is CaseStatus.UNASSIGNED
