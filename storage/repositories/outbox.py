@@ -97,7 +97,11 @@ class OutboxRepository:
         return [_to_item(r) for r in rows]
 
     async def has_pending(self, ordering_key: str, operation: str) -> bool:
-        """Whether such work is already waiting (so it need not be queued twice)."""
+        """Whether such work is waiting and not yet started (so it need not be queued twice).
+
+        Work already in flight does not count: it may have read the state this new request
+        is about to change.
+        """
         found = (
             await self.session.execute(
                 select(OutboxRow.id)
@@ -105,6 +109,7 @@ class OutboxRepository:
                     OutboxRow.ordering_key == ordering_key,
                     OutboxRow.operation == operation,
                     OutboxRow.status == PENDING,
+                    OutboxRow.attempts == 0,
                 )
                 .limit(1)
             )

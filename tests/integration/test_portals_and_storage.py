@@ -129,3 +129,17 @@ async def test_times_come_back_in_utc(db: Database, clock: FakeClock) -> None:
         row = await uow.session.get(AgentRow, "UANA")
         assert row is not None and row.updated_at == clock.now()
         assert row.updated_at.tzinfo is not None
+
+
+async def test_work_in_flight_does_not_absorb_a_new_request(db: Database, clock: FakeClock) -> None:
+    # Regression: a home refresh already being rendered swallowed the request that followed
+    # an availability change, leaving the Home tab stale.
+    now = clock.now()
+    async with db.uow() as uow:
+        first = await uow.outbox.add(
+            kind="slack", ordering_key="home:UBOB", operation="home.publish", payload={}, now=now
+        )
+        assert await uow.outbox.has_pending("home:UBOB", "home.publish")
+        assert await uow.outbox.begin_attempt(first, now, timedelta(seconds=30))
+        assert not await uow.outbox.has_pending("home:UBOB", "home.publish")
+        await uow.commit()

@@ -40,3 +40,31 @@ async def test_the_assignee_leaves_and_the_case_is_open_to_others(bridge: Casebr
     async with bridge.services.db.uow() as uow:
         case = await uow.cases.get(opened.case.id)
     assert case is not None and case.status is CaseStatus.UNASSIGNED
+
+
+async def test_stopping_the_wait_turns_the_message_into_a_support_request(
+    bridge: Casebridge,
+) -> None:
+    from bridge.services import customer
+
+    opened = await a_customer_opens_chat(bridge)
+    await bridge.case_message(opened.case.reference, contains="Live chat")
+    await customer.stop_waiting(bridge.services, opened.token)
+    card = await bridge.case_message(opened.case.reference, contains="Support request")
+    assert "Support request" in card.text and "Live chat" not in str(card.blocks)
+    assert bridge.push.of(opened.case.id, "support_request") == [{"reason": "stopped_waiting"}]
+
+
+async def test_admins_see_failed_deliveries_on_their_home(bridge: Casebridge) -> None:
+    from bridge.services.portals import update_portal
+
+    await update_portal(bridge.services, "acme", channel_id="CGONE")
+    await a_customer_opens_chat(bridge)
+    await bridge.idle()
+    await bridge.slack.user_opens_home("UALICE")
+    home = await bridge.slack.wait_for(lambda: bridge.slack.home("UALICE"))
+    assert "Deliveries that failed" in str(home.definition["blocks"])
+    assert "channel_not_found" in str(home.definition["blocks"])
+    await bridge.slack.user_opens_home("UBOB")
+    bob = await bridge.slack.wait_for(lambda: bridge.slack.home("UBOB"))
+    assert "Deliveries that failed" not in str(bob.definition["blocks"])
