@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ log = logging.getLogger(__name__)
 class SlackBridge:
     app: AsyncApp
     deliverer: SlackDeliverer
+    listeners: Deps
     app_token: str | None  # set: Socket Mode
     http_enabled: bool
 
@@ -64,7 +64,11 @@ def build_slack(
     for area in (cases, messages, home):
         area.register(app, deps)
     return SlackBridge(
-        app, deliverer, settings.slack_app_token, http_enabled=bool(settings.slack_signing_secret)
+        app,
+        deliverer,
+        deps,
+        settings.slack_app_token,
+        http_enabled=bool(settings.slack_signing_secret),
     )
 
 
@@ -90,8 +94,7 @@ def attach(web_app: web.Application, bridge: SlackBridge) -> None:
         yield
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
-        delivering.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await delivering
+        await bridge.listeners.drain()
+        await bridge.deliverer.stop(delivering)
 
     web_app.cleanup_ctx.append(background)

@@ -50,6 +50,7 @@ class SlackDeliverer:
         self.policy = policy or DeliveryPolicy()
         self._wake = asyncio.Event()
         self._gate = asyncio.Semaphore(self.policy.concurrency)
+        self._stopping = False
 
     def wake(self) -> None:
         """Something new is in the outbox: look now rather than at the next poll."""
@@ -60,18 +61,30 @@ class SlackDeliverer:
         self.wake()
 
     async def run(self) -> None:
-        """Deliver forever (until cancelled)."""
-        while True:
+        """Deliver until stopped."""
+        self._stopping = False
+        while not self._stopping:
             try:
                 delivered = await self.deliver_due()
             except Exception:
                 log.exception("outbox delivery round failed; trying again shortly")
                 delivered = 0
-            if delivered:
+            if delivered or self._stopping:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval)
+
+    async def stop(self, task: asyncio.Task[None], grace: float = 5.0) -> None:
+        """Let the round in progress finish (no transaction is cut in half), then end."""
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def deliver_due(self) -> int:
         """One round: every item whose turn has come. Returns how many were attempted."""

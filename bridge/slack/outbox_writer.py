@@ -14,6 +14,7 @@ from bridge.clock import Clock
 from bridge.core.agents import Agent
 from bridge.core.events import (
     AgentLeftCase,
+    AgentMessagePosted,
     AvailabilityChanged,
     CaseClaimed,
     CaseConverted,
@@ -52,7 +53,12 @@ class SlackOutbox:
         homes: set[str] = set()
         for event in events:
             homes |= await self._stage(uow, event)
-        if any(isinstance(e, CaseEvent) for e in events):
+        # Lists and counts change with a case's state, not with its messages.
+        if any(
+            isinstance(e, CaseEvent)
+            and not isinstance(e, CustomerMessagePosted | AgentMessagePosted)
+            for e in events
+        ):
             homes |= {slot.id for slot in await uow.agents.slots() if slot.available}
         for agent_id in sorted(homes):
             await self._add_once(uow, home_key(agent_id), op.HOME_PUBLISH, {"user": agent_id})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 
 from bridge.services import customer
@@ -53,16 +56,27 @@ async def test_killed_mid_delivery_the_restart_finds_the_post_instead_of_repeati
     opened = await a_customer_opens_chat(bridge)
     card = await bridge.case_message(opened.case.reference)
     await bridge.idle()
+    await bridge.stop()  # from here on we play the deliverer by hand
     slack = bridge.slack
-    slack.faults.delay("chat.postMessage", seconds=0.5)  # Slack is slow to answer
+    slack.faults.delay("chat.postMessage", seconds=0.5)  # Slack posts it, then answers late
 
     await customer.post_customer_message(bridge.services, opened.token, "are you there?")
+    async with bridge.services.db.uow() as uow:
+        [item] = [
+            i
+            for i in await uow.outbox.due(bridge.services.clock.now())
+            if i.operation == "thread.post"
+        ]
+    assert bridge.components.slack is not None
+    dying = asyncio.create_task(bridge.components.slack.deliverer.deliver(item))
     await slack.wait_for(lambda: slack.faults.planned["chat.postMessage"][0].remaining == 0)
-    await bridge.stop()  # the process dies while the post is on its way
+    dying.cancel()  # the process dies while the answer is on its way
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+
+    await bridge.components.db.dispose()  # the dead process's connections go with it
     assert bridge.restart is not None
     restarted = await bridge.restart()
-
-    await slack.wait_for_message("C0SUPPORT", thread_ts=card.ts, contains="are you there?")
     await restarted.idle()
     assert customer_lines(restarted, card.ts) == ["are you there?"]
     # the post got through the first time; the restart found it by its metadata

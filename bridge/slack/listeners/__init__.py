@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from bridge.services.context import ServiceContext
 from bridge.slack.deliverer import SlackDeliverer
 from bridge.slack.outbox_writer import enqueue_ephemeral
 from bridge.slack.people import People
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 @dataclass
@@ -18,6 +24,34 @@ class Deps:
     services: ServiceContext
     people: People
     deliverer: SlackDeliverer
+    _busy: int = 0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def tracked(self, listener: F) -> F:
+        """Count the listener as work in flight, so shutdown can wait for it.
+
+        bolt runs listeners after the ack, outside the request; without this a shutdown
+        could close the database under a listener's transaction.
+        """
+
+        @functools.wraps(listener)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            self._busy += 1
+            self._idle.clear()
+            try:
+                return await listener(*args, **kwargs)
+            finally:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.set()
+
+        return cast(F, run)
+
+    async def drain(self, grace: float = 5.0) -> None:
+        """Wait (a while) for listeners still at work."""
+        if self._busy:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace)
 
     async def tell(
         self,

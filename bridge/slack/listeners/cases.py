@@ -50,7 +50,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             except DomainError as error:
                 await deps.tell(channel, user, _explain(error, action_id), case_id)
 
-        app.action(action_id)(listener)
+        app.action(action_id)(deps.tracked(listener))
 
     async def device(case_id: int, agent: Agent) -> None:
         async with ctx.db.uow() as uow:

@@ -23,6 +23,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.deliverer.wake()
 
     @app.event("app_home_opened")
+    @deps.tracked
     async def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
@@ -30,6 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await refresh(event["user"])
 
     @app.action(actions.HOME_AVAILABLE)
+    @deps.tracked
     async def on_available(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         agent = await deps.people.ensure(body["user"]["id"])
@@ -37,6 +39,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await refresh(agent.slack_user_id)
 
     @app.action(actions.HOME_UNAVAILABLE)
+    @deps.tracked
     async def on_unavailable(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         agent = await deps.people.ensure(body["user"]["id"])
@@ -44,6 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await refresh(agent.slack_user_id)
 
     @app.action(re.compile(f"^{actions.HOME_PREFERENCE}_"))
+    @deps.tracked
     async def on_preference(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         name, _, state = str(action.get("value", "")).partition(":")

@@ -24,6 +24,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ctx = deps.services
 
     @app.event("message")
+    @deps.tracked
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Every message event needs a listener (bolt would 404 an unhandled one and Slack
         # would retry it); those we do not relay simply stop here.
