@@ -14,6 +14,7 @@ from bridge.bootstrap import bootstrap
 from bridge.core.errors import DomainError
 from bridge.core.portals import Portal
 from bridge.core.routing import Mode, parse_mode
+from bridge.links import embed_snippets
 from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from bridge.settings import ConfigError, Settings, load_settings
@@ -54,7 +55,9 @@ async def _with_services(
         await components.db.dispose()
 
 
-def _portal_command(args: argparse.Namespace) -> Callable[[ServiceContext], Awaitable[None]]:
+def _portal_command(
+    args: argparse.Namespace, public_url: str
+) -> Callable[[ServiceContext], Awaitable[None]]:
     async def work(ctx: ServiceContext) -> None:
         if args.verb == "create":
             portal = await portal_services.create_portal(
@@ -76,6 +79,18 @@ def _portal_command(args: argparse.Namespace) -> Callable[[ServiceContext], Awai
                 ctx, args.subdomain, active=args.verb == "activate"
             )
             print(describe(portal))
+        elif args.verb == "channel":
+            portal = await portal_services.update_portal(
+                ctx, args.subdomain, channel_id=args.channel
+            )
+            print(describe(portal))
+        elif args.verb == "embed":
+            portal = await portal_services.get_portal(ctx, args.subdomain)
+            snippets = embed_snippets(public_url, portal.subdomain, portal.company)
+            print(
+                f"stand-alone page:\n  {snippets['url']}\npop-up window:\n  {snippets['popup']}"
+                f"\nchat widget:\n  {snippets['widget']}"
+            )
         elif args.verb == "mode":
             portal = await portal_services.update_portal(
                 ctx, args.subdomain, mode=parse_mode(args.mode)
@@ -106,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     verbs.add_parser("list")
     for verb in ("show", "activate", "deactivate"):
         verbs.add_parser(verb).add_argument("subdomain")
+    channel = verbs.add_parser("channel", help="send the portal's cases to another channel")
+    channel.add_argument("subdomain")
+    channel.add_argument("channel", help="Slack channel id, e.g. C0123ABCD")
+    verbs.add_parser("embed", help="the three ways to put the portal on a site").add_argument(
+        "subdomain"
+    )
     mode = verbs.add_parser("mode")
     mode.add_argument("subdomain")
     mode.add_argument("mode", help="|".join(m.value for m in Mode))
@@ -142,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(migrate.upgrade(settings.database_url))
             print("database is up to date")
         elif args.command == "portal":
-            asyncio.run(_with_services(settings, _portal_command(args)))
+            asyncio.run(_with_services(settings, _portal_command(args, settings.public_url)))
     except ConfigError as exc:
         print(f"casebridge: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -198,13 +198,14 @@ class SlackEmu(EmulatorServer):
         return self.workspace.thread(channel, ts, viewer)
 
     def ephemerals(self, user: str) -> list[Message]:
-        """Every ephemeral message `user` has been shown, oldest first."""
-        return [
+        """Every ephemeral message `user` has been shown, oldest first, across channels."""
+        shown = [
             m
             for messages in self.workspace.messages.values()
             for m in messages
             if m.ephemeral_to == user
         ]
+        return sorted(shown, key=lambda m: tuple(int(part) for part in m.ts.split(".")))
 
     def home(self, user: str) -> View | None:
         return self.workspace.views.get(self.workspace.homes.get(user, ""))

@@ -47,8 +47,10 @@ async def revoke_code(ctx: ServiceContext, agent_id: str, text: str) -> None:
     if value is None:
         raise InvalidInput("code", f"'{text}' is not a 9-digit code")
     async with ctx.db.uow() as uow:
-        if not await uow.codes.revoke(value, agent_id):
-            raise InvalidInput("code", f"{value} is not one of your unused codes")
+        if not await uow.codes.revoke(value, agent_id, ctx.clock.now()):
+            raise InvalidInput(
+                "code", f"{value} is not one of your live codes (used, expired or someone else's)"
+            )
         await uow.commit()
 
 

@@ -18,7 +18,7 @@ from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing, SlackCalls
 from bridge.slack.deliverer import DeliveryPolicy, SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
-from bridge.slack.listeners import Deps, cases, home, messages
+from bridge.slack.listeners import Deps, cases, commands, home, messages
 from bridge.slack.outbox_writer import SlackOutbox
 from bridge.slack.people import People
 
@@ -60,8 +60,8 @@ def build_slack(
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret or "socket-mode-only", client=client
     )
-    deps = Deps(services, People(client, services), deliverer)
-    for area in (cases, messages, home):
+    deps = Deps(services, People(client, services), deliverer, settings.public_url)
+    for area in (cases, messages, home, commands):
         area.register(app, deps)
     return SlackBridge(
         app,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.core.cases import Case, CaseStatus
+from bridge.links import slack_message_link
 from bridge.slack import operations as op
 from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
 from bridge.slack.calls import Permanent
@@ -174,10 +175,6 @@ async def purge_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     return {"deleted": deleted}
 
 
-def _link(channel: str, ts: str) -> str:
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
-
 async def dm_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     case = await _case(d, item)
     if case.deleted or case.status is CaseStatus.RESOLVED:
@@ -194,7 +191,7 @@ async def dm_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     posted = await d.calls(
         "chat_postMessage",
         channel=dm,
-        text=alert_dm(case, _link(channel, ts)),
+        text=alert_dm(case, slack_message_link(channel, ts)),
         unfurl_links=False,
         metadata=_metadata(item),
     )
@@ -261,7 +258,7 @@ async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
         for case in (*unassigned, *mine, *everything):
             where = await uow.cases.slack_message(case.id)
             if where:
-                links[case.id] = _link(*where)
+                links[case.id] = slack_message_link(*where)
         failures = (
             [
                 f"{f.operation} (case {f.case_id}): {f.last_error}"

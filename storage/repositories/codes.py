@@ -84,10 +84,14 @@ class CodeRepository:
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def revoke(self, value: str, agent_id: str) -> bool:
+    async def revoke(self, value: str, agent_id: str, now: datetime) -> bool:
+        """Withdraw one of the agent's live codes; False if not theirs, used or expired."""
         result = await self.session.execute(
             delete(CodeRow).where(
-                CodeRow.value == value, CodeRow.agent_id == agent_id, CodeRow.used_at.is_(None)
+                CodeRow.value == value,
+                CodeRow.agent_id == agent_id,
+                CodeRow.used_at.is_(None),
+                CodeRow.expires_at > now,
             )
         )
         return bool(getattr(result, "rowcount", 0) == 1)

@@ -73,6 +73,10 @@ def test_admin_sets_up_portals_from_the_command_line(env: dict[str, str], tmp_pa
     assert unknown_mode.returncode == 2 and "not a mode" in unknown_mode.stderr
     missing = casebridge("portal", "show", "globex", env=env, cwd=tmp_path)
     assert missing.returncode == 2 and "no portal 'globex'" in missing.stderr
+    moved = casebridge("portal", "channel", "acme", "C999", env=env, cwd=tmp_path)
+    assert moved.returncode == 0 and "\tC999\t" in moved.stdout
+    embed = casebridge("portal", "embed", "acme", env=env, cwd=tmp_path)
+    assert "/p/acme/widget.js" in embed.stdout and "window.open" in embed.stdout
     listed = casebridge("portal", "list", env=env, cwd=tmp_path)
     assert listed.stdout.count("\n") == 1
 

@@ -115,7 +115,7 @@ async def test_an_agent_holds_a_bounded_number_of_live_codes(
 async def test_revoking_someone_elses_code_is_refused(ctx: ServiceContext) -> None:
     portal_id = await a_portal(ctx, Mode.PIN)
     code = await code_services.make_code(ctx, "UANA", portal_id)
-    with pytest.raises(InvalidInput, match="not one of your unused codes"):
+    with pytest.raises(InvalidInput, match="not one of your live codes"):
         await code_services.revoke_code(ctx, "UBEA", code.value)
 
 

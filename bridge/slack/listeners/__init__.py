@@ -24,6 +24,7 @@ class Deps:
     services: ServiceContext
     people: People
     deliverer: SlackDeliverer
+    public_url: str = "http://localhost:8080"
     _busy: int = 0
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -1,0 +1,95 @@
+"""`portal create|list|show|mode|activate|deactivate|channel|embed` (admins only)."""
+
+from __future__ import annotations
+
+from bridge.core.portals import Portal
+from bridge.core.routing import Mode, parse_mode
+from bridge.links import embed_snippets, portal_url
+from bridge.services import portals as portal_services
+from commands.parsing import Args, UsageError
+from commands.replies import Caller, CommandContext, Reply, refusal, section
+
+VERBS = ("create", "list", "show", "mode", "activate", "deactivate", "channel", "embed")
+OPTIONS = frozenset({"company", "mode"})
+
+
+def describe(portal: Portal, public_url: str) -> str:
+    """A portal in a few lines."""
+    status = ":large_green_circle: active" if portal.active else ":red_circle: inactive"
+    channel = f"<#{portal.channel_id}>" if portal.channel_id else "no channel"
+    return (
+        f"*{portal.subdomain}* · {portal.company} · {status} · mode `{portal.mode.value}` · "
+        f"{channel} · {portal.language}\n{portal_url(public_url, portal.subdomain)}"
+    )
+
+
+def _subdomain(args: Args, verb: str, extra: int = 0) -> str:
+    expected = 3 + extra
+    if len(args.words) < expected:
+        raise UsageError(f"`portal {verb}` needs the portal's subdomain")
+    if len(args.words) > expected:
+        raise UsageError(
+            f"`portal {verb}` got too many arguments: {' '.join(args.words[expected:])}"
+        )
+    return args.words[2]
+
+
+async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
+    verb = args.word(1)
+    if verb not in VERBS:
+        raise UsageError(f"`portal` takes one of {', '.join(VERBS)}")
+    if not caller.is_admin:
+        return refusal(
+            f"Only admins can use `portal {verb}` (workspace admins and owners, or "
+            "people listed in CASEBRIDGE_ADMINS)."
+        )
+    if args.options and verb != "create":
+        raise UsageError(f"`portal {verb}` takes no options")
+    services = ctx.services
+    if verb == "create":
+        subdomain = _subdomain(args, verb)
+        mode = parse_mode(args.options["mode"]) if "mode" in args.options else Mode.BROADCAST
+        company = args.options.get("company") or subdomain
+        created = await portal_services.create_portal(
+            services, company=company, subdomain=subdomain, mode=mode, channel_id=caller.channel_id
+        )
+        text = (
+            f":white_check_mark: Portal created; its cases come to this channel.\n"
+            f"{describe(created, ctx.public_url)}"
+        )
+        return Reply(text, [section(text)])
+    if verb == "list":
+        if len(args.words) > 2:
+            raise UsageError("`portal list` takes no arguments")
+        found = await portal_services.list_portals(services)
+        text = "\n".join(describe(p, ctx.public_url) for p in found) or "No portals yet."
+        return Reply(text, [section(text)])
+    if verb == "mode":
+        subdomain = _subdomain(args, verb, extra=1)
+        changed = await portal_services.update_portal(
+            services, subdomain, mode=parse_mode(args.words[3])
+        )
+        return Reply(f"Mode changed.\n{describe(changed, ctx.public_url)}")
+    subdomain = _subdomain(args, verb)
+    if verb == "show":
+        return Reply(
+            describe(await portal_services.get_portal(services, subdomain), ctx.public_url)
+        )
+    if verb in ("activate", "deactivate"):
+        changed = await portal_services.update_portal(
+            services, subdomain, active=verb == "activate"
+        )
+        return Reply(f"Portal {verb}d.\n{describe(changed, ctx.public_url)}")
+    if verb == "channel":
+        changed = await portal_services.update_portal(
+            services, subdomain, channel_id=caller.channel_id
+        )
+        return Reply(f"New cases of *{changed.subdomain}* now come to this channel.")
+    found_portal = await portal_services.get_portal(services, subdomain)
+    snippets = embed_snippets(ctx.public_url, found_portal.subdomain, found_portal.company)
+    text = (
+        f"*Ways to reach {found_portal.subdomain}*\n*Stand-alone page:*\n{snippets['url']}\n"
+        f"*Pop-up window* (paste into your site):\n```{snippets['popup']}```\n"
+        f"*Chat widget* (one tag before `</body>`):\n```{snippets['widget']}```"
+    )
+    return Reply(text, [section(text)])

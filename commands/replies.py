@@ -1,0 +1,61 @@
+"""What a command knows about its caller, and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.services.context import ServiceContext
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    channel_id: str
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    services: ServiceContext
+    public_url: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer to the caller; ephemeral unless `in_channel`."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    in_channel: bool = False
+    ok: bool = True
+
+
+def refusal(text: str) -> Reply:
+    return Reply(text=f":no_entry: {text}", ok=False)
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+USAGE = "\n".join(
+    [
+        "*/casebridge* — what you can do:",
+        "• `available` · `unavailable` · `status` — your availability and your cases",
+        "• `pin` — a 9-digit code a customer types to reach you · `pin list` · `pin revoke <code>`",
+        "• `cases [unassigned|mine|all]` — a list with links",
+        "• `notify dm|mention|email|quiet on|off` — how you are alerted",
+        '• `portal create <subdomain> [company="…"] [mode=match|broadcast|button|pin|queue]` '
+        "(in the channel the cases go to) · `portal list` · `portal show <subdomain>` · "
+        "`portal mode <subdomain> <mode>` · `portal activate|deactivate <subdomain>` · "
+        "`portal channel <subdomain>` · `portal embed <subdomain>` — admins only",
+        "• `help` — this text",
+    ]
+)
+
+
+def usage(problem: str | None = None) -> Reply:
+    """The usage text, after the problem that brought the caller here, if any."""
+    head = f":warning: {problem}\n\n" if problem else ""
+    return Reply(text=head + USAGE, ok=problem is None)

@@ -1,0 +1,147 @@
+"""Every /casebridge subcommand through real bolt and the local Slack, with its refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bridge.core.codes import Code
+from bridge.core.routing import Mode
+from bridge.services.portals import update_portal
+from tests.slack.conftest import Casebridge
+from tests.slack.test_case_journey import a_customer_opens_chat
+
+
+async def run(bridge: Casebridge, user: str, line: str, channel: str = "C0SUPPORT") -> str:
+    """`user` types `/casebridge line`; the reply they alone see."""
+    before = len(bridge.slack.ephemerals(user))
+    outcome = await bridge.slack.user_runs(user, channel, f"/casebridge {line}")
+    assert outcome.ok, outcome
+    shown = bridge.slack.ephemerals(user)
+    assert len(shown) == before + 1, "every command answers, privately"
+    reply = shown[-1]
+    assert reply.ephemeral_to == user
+    assert reply not in bridge.slack.messages(channel)  # nobody else sees it
+    return reply.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "help",
+        "dance",
+        "available now",
+        'portal create "acme',
+        "cases everything",
+        "notify sms on",
+        "pin reset",
+    ],
+)
+async def test_help_unknown_and_malformed_input_get_the_usage(
+    bridge: Casebridge, line: str
+) -> None:
+    reply = await run(bridge, "UBOB", line)
+    assert "/casebridge* — what you can do" in reply and "Traceback" not in reply
+    if line not in ("", "help"):
+        assert reply.startswith(":warning:")
+
+
+async def test_availability_and_status(bridge: Casebridge) -> None:
+    assert "now *unavailable*" in await run(bridge, "UBOB", "unavailable")
+    status = await run(bridge, "UBOB", "status")
+    assert "unavailable" in status and "Unassigned:* 0" in status
+    assert "now *available*" in await run(bridge, "UBOB", "available")
+    opened = await a_customer_opens_chat(bridge)
+    card = await bridge.case_message(opened.case.reference)
+    await bridge.slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_claim")
+    await bridge.case_message(opened.case.reference, contains="Assigned to")
+    status = await run(bridge, "UBOB", "status")
+    assert opened.case.reference in status and "Your open cases (1)" in status
+    assert "archives/C0SUPPORT/p" in status  # a link to the case message
+
+
+async def test_going_available_hands_out_the_waiting_queue(bridge: Casebridge) -> None:
+    await update_portal(bridge.services, "acme", mode=Mode.QUEUE)
+    await run(bridge, "UBOB", "unavailable")
+    await run(bridge, "UCAROL", "unavailable")
+    opened = await a_customer_opens_chat(bridge)
+    await bridge.case_message(opened.case.reference, contains="Queued")
+    await run(bridge, "UCAROL", "available")
+    await bridge.case_message(opened.case.reference, contains="Assigned to <@UCAROL>")
+
+
+async def test_pin_codes_list_revoke_and_the_limit(bridge: Casebridge) -> None:
+    first = await run(bridge, "UBOB", "pin")
+    assert "Your code: *" in first and "/code" in first and "/p/acme" in first
+    code = first.split("*")[1].replace(" ", "")
+    assert len(code) == 9 and code.isdigit()
+    assert code[:3] in await run(bridge, "UBOB", "pin list")
+    assert "is revoked" in await run(bridge, "UBOB", f"pin revoke {code}")
+    assert "no live codes" in await run(bridge, "UBOB", "pin list")
+    for _ in range(8):
+        assert "Your code" in await run(bridge, "UBOB", "pin")
+    ninth = await run(bridge, "UBOB", "pin")
+    assert ninth.startswith(":no_entry:") and "already have 8 live codes" in ninth
+    assert "not one of your live codes" in await run(bridge, "UCAROL", f"pin revoke {code}")
+
+
+async def test_an_expired_code_is_not_live_and_cannot_be_revoked(bridge: Casebridge) -> None:
+    now = bridge.services.clock.now()
+    async with bridge.services.db.uow() as uow:
+        await uow.codes.add(
+            Code("111222333", "UBOB", now - timedelta(hours=1), now - timedelta(minutes=40))
+        )
+        await uow.commit()
+    assert "no live codes" in await run(bridge, "UBOB", "pin list")
+    assert "not one of your live codes" in await run(bridge, "UBOB", "pin revoke 111 222 333")
+
+
+async def test_case_lists(bridge: Casebridge) -> None:
+    opened = await a_customer_opens_chat(bridge)
+    await bridge.case_message(opened.case.reference)
+    assert opened.case.reference in await run(bridge, "UBOB", "cases")
+    assert opened.case.reference in await run(bridge, "UBOB", "cases unassigned")
+    assert "My cases (0)" in await run(bridge, "UBOB", "cases mine")
+    assert "All cases (1)" in await run(bridge, "UBOB", "cases all")
+
+
+async def test_notification_preferences(bridge: Casebridge) -> None:
+    assert "direct message" in await run(bridge, "UBOB", "notify dm off")
+    assert "*on*" in await run(bridge, "UBOB", "notify quiet on")
+    status = await run(bridge, "UBOB", "status")
+    assert "DM off" in status and "quiet on" in status
+
+
+async def test_portal_administration(bridge: Casebridge) -> None:
+    refused = await run(bridge, "UBOB", "portal create globex")
+    assert refused.startswith(":no_entry: Only admins")
+    created = await run(
+        bridge,
+        "UALICE",
+        'portal create Globex company="Globex Corp" mode=queue',
+        channel="C0GENERAL",
+    )
+    assert "Portal created" in created and "Globex Corp" in created and "`queue`" in created
+    taken = await run(bridge, "UALICE", "portal create ACME company=Other")
+    assert "Subdomain 'acme' is taken" in taken
+    invalid = await run(bridge, "UALICE", "portal create -a_ company=Bad")
+    assert (
+        "may only contain letters" in invalid and "must not start or end with a hyphen" in invalid
+    )
+    assert "3 to 63" in await run(bridge, "UALICE", "portal create ab company=Short")
+    second = await run(bridge, "UALICE", 'portal create globex2 company="Globex Corp"')
+    assert "already has a portal" in second
+    listed = await run(bridge, "UALICE", "portal list")
+    assert "*acme*" in listed and "*globex*" in listed
+    assert "`pin`" in await run(bridge, "UALICE", "portal mode globex pin")
+    assert "not a mode" in await run(bridge, "UALICE", "portal mode globex smartbox")
+    assert "inactive" in await run(bridge, "UALICE", "portal deactivate globex")
+    assert "active" in await run(bridge, "UALICE", "portal activate globex")
+    assert "this channel" in await run(bridge, "UALICE", "portal channel globex")
+    assert "<#C0SUPPORT>" in await run(bridge, "UALICE", "portal show GLOBEX")
+    assert "No portal 'nope'" in await run(bridge, "UALICE", "portal show nope")
+    assert "too many arguments" in await run(bridge, "UALICE", "portal show acme extra")
+    embed = await run(bridge, "UALICE", "portal embed acme")
+    assert "/p/acme" in embed and "window.open" in embed and "/p/acme/widget.js" in embed
