@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.bootstrap import bootstrap
 from bridge.core.routing import Mode
+from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.services import agents, casework, customer, portals
 from bridge.services.intake import NewCase, open_case
 from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing
-from bridge.slack.deliverer import DeliveryPolicy
 from bridge.web import create_app
 from slackemu import SlackEmu
 from slackemu.server import bound_port

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from bridge.clock import Clock, SystemClock
 from bridge.customer_updates import CustomerUpdates
+from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.ports import CustomerPush, NoCustomerPush
 from bridge.services.context import EventBus, Policies, ServiceContext
 from bridge.settings import Settings
 from bridge.slack.bridge import SlackBridge, build_slack
 from bridge.slack.calls import ChannelPacing
-from bridge.slack.deliverer import DeliveryPolicy
 from storage.uow import Database
 
 

@@ -13,10 +13,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.services.context import ServiceContext
 from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing, SlackCalls
-from bridge.slack.deliverer import DeliveryPolicy, SlackDeliverer
+from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
 from bridge.slack.listeners import Deps, cases, commands, home, messages
 from bridge.slack.outbox_writer import SlackOutbox

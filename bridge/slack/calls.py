@@ -11,6 +11,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge.outbox.errors import DeliveryError, Permanent, RateLimited, Transient
+
 # Errors after which the same call may well succeed later.
 RETRYABLE = frozenset(
     {
@@ -22,24 +24,6 @@ RETRYABLE = frozenset(
         "team_added_to_org",
     }
 )
-
-
-class DeliveryError(Exception):
-    """Base of the three ways a call can fail."""
-
-
-class RateLimited(DeliveryError):
-    def __init__(self, channel: str | None, retry_after: float) -> None:
-        self.channel, self.retry_after = channel, retry_after
-        super().__init__(f"ratelimited (retry after {retry_after:g}s)")
-
-
-class Transient(DeliveryError):
-    """Worth retrying with back-off (5xx, connection trouble, Slack's own hiccups)."""
-
-
-class Permanent(DeliveryError):
-    """Retrying cannot help (channel_not_found, invalid_blocks…): mark failed, tell admins."""
 
 
 @dataclass

@@ -6,10 +6,11 @@ from typing import Any
 
 from bridge.core.cases import Case, CaseStatus
 from bridge.links import slack_message_link
+from bridge.outbox.deliverer import Handler
+from bridge.outbox.errors import Permanent
 from bridge.slack import operations as op
 from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
-from bridge.slack.calls import Permanent
-from bridge.slack.deliverer import Handler, SlackDeliverer
+from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.home import LIST_LIMIT, CaseList, HomeData, home_view
 from storage.repositories.outbox import OutboxItem
 

@@ -30,9 +30,8 @@ from bridge.core.events import (
 )
 from bridge.slack import operations as op
 from bridge.slack.blocks import PREVIEW_CHARS, PREVIEW_LINES, customer_line
+from bridge.slack.delivering import SLACK
 from storage.uow import UnitOfWork
-
-SLACK = "slack"
 
 
 def case_key(case_id: int) -> str:

@@ -13,11 +13,11 @@ from aiohttp import web
 
 from bridge.bootstrap import Components, bootstrap
 from bridge.core.routing import Mode
+from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.services import agents as agent_services
 from bridge.services import portals as portal_services
 from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing
-from bridge.slack.deliverer import DeliveryPolicy
 from bridge.web import create_app
 from slackemu import SlackEmu
 from slackemu.server import bound_port

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from bridge.services.context import ServiceContext
-from bridge.slack.deliverer import SlackDeliverer
+from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.outbox_writer import enqueue_ephemeral
 from bridge.slack.people import People
 

@@ -1,4 +1,4 @@
-"""The outbox deliverer: takes due Slack work, carries it out, records how it went."""
+"""The outbox deliverer: takes due work of one kind, carries it out, records how it went."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.core.events import Event
-from bridge.slack.calls import Permanent, RateLimited, SlackCalls, Transient
-from bridge.slack.outbox_writer import SLACK
+from bridge.outbox.errors import Permanent, RateLimited, Transient
 from storage.repositories.outbox import OutboxItem
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
 
 # A handler carries out one outbox item and returns what to record (ts, channel…).
-Handler = Callable[["SlackDeliverer", OutboxItem], Awaitable[dict[str, Any]]]
+Handler = Callable[[Any, OutboxItem], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -34,18 +33,19 @@ class DeliveryPolicy:
     concurrency: int = 8
 
 
-class SlackDeliverer:
-    """Delivers pending Slack work in order per case, paced per channel, never twice."""
+class OutboxDeliverer:
+    """Delivers pending work of one kind in order per ordering key; subclasses add their tools."""
+
+    kind = ""
 
     def __init__(
         self,
         db: Database,
-        calls: SlackCalls,
         clock: Clock,
         handlers: dict[str, Handler],
         policy: DeliveryPolicy | None = None,
     ) -> None:
-        self.db, self.calls, self.clock = db, calls, clock
+        self.db, self.clock = db, clock
         self.handlers = handlers
         self.policy = policy or DeliveryPolicy()
         self._wake = asyncio.Event()
@@ -90,7 +90,7 @@ class SlackDeliverer:
         """One round: every item whose turn has come. Returns how many were attempted."""
         async with self.db.uow() as uow:
             items = [
-                i for i in await uow.outbox.due(self.clock.now(), limit=200) if i.kind == SLACK
+                i for i in await uow.outbox.due(self.clock.now(), limit=200) if i.kind == self.kind
             ]
         results = await asyncio.gather(*(self._guarded(item) for item in items))
         return sum(results)

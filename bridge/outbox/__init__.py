@@ -1,0 +1,1 @@
+"""Delivering outbox work (Slack calls, emails): leases, retries, permanent failures."""
