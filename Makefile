@@ -6,19 +6,30 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8080
 SLACKEMU_PORT ?= 3100
+SMTP_PORT ?= 2525
 
 .PHONY: run test lint bench clean
 
 # Without Slack credentials, the local Slack stand-in runs beside casebridge (its UI is where
-# you play the agents) and casebridge talks to it exactly as it would to slack.com.
+# you play the agents) and casebridge talks to it exactly as it would to slack.com. Without
+# SMTP_URL, the stand-in also catches casebridge's email and shows it at /mail.
 run: $(STAMP)
 	$(BIN)/casebridge db upgrade
-	@if [ -n "$$SLACK_BOT_TOKEN" ]; then exec $(BIN)/casebridge run --port $(PORT); fi; \
-	$(BIN)/python -m slackemu --port $(SLACKEMU_PORT) \
-	    --app-url http://127.0.0.1:$(PORT)/slack/events & emu=$$!; \
-	trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
-	SLACK_BOT_TOKEN=xoxb-local SLACK_SIGNING_SECRET=local-signing-secret \
-	SLACK_API_URL=http://127.0.0.1:$(SLACKEMU_PORT)/api/ $(BIN)/casebridge run --port $(PORT)
+	@emu=""; emu_args="--port $(SLACKEMU_PORT)"; \
+	if [ -z "$$SLACK_BOT_TOKEN" ]; then \
+	    emu_args="$$emu_args --app-url http://127.0.0.1:$(PORT)/slack/events"; \
+	    export SLACK_BOT_TOKEN=xoxb-local SLACK_SIGNING_SECRET=local-signing-secret \
+	           SLACK_API_URL=http://127.0.0.1:$(SLACKEMU_PORT)/api/; \
+	fi; \
+	if [ -z "$$SMTP_URL" ]; then \
+	    emu_args="$$emu_args --smtp-port $(SMTP_PORT)"; \
+	    export SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT); \
+	fi; \
+	if [ "$$SLACK_BOT_TOKEN" = xoxb-local ] || [ "$$SMTP_URL" = smtp://127.0.0.1:$(SMTP_PORT) ]; then \
+	    $(BIN)/python -m slackemu $$emu_args & emu=$$!; \
+	    trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
+	fi; \
+	$(BIN)/casebridge run --port $(PORT)
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest

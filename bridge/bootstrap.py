@@ -7,6 +7,10 @@ from datetime import timedelta
 
 from bridge.clock import Clock, SystemClock
 from bridge.customer_updates import CustomerUpdates
+from bridge.mail.config import SmtpConfig
+from bridge.mail.delivering import MailDeliverer
+from bridge.mail.outbox_writer import MailOutbox
+from bridge.mail.sender import SmtpSender
 from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.ports import CustomerPush, NoCustomerPush
 from bridge.services.context import EventBus, Policies, ServiceContext
@@ -22,6 +26,7 @@ class Components:
     db: Database
     services: ServiceContext
     slack: SlackBridge | None = None
+    mail: MailDeliverer | None = None
 
 
 def policies_from(settings: Settings) -> Policies:
@@ -48,4 +53,12 @@ def bootstrap(
     slack = None
     if settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token):
         slack = build_slack(settings, services, delivery, pacing)
-    return Components(settings=settings, db=db, services=services, slack=slack)
+    mail = None
+    if settings.smtp_url:
+        sender = SmtpSender(SmtpConfig.from_url(settings.smtp_url))
+        mail = MailDeliverer(
+            db, services.clock, sender, settings.mail_from, settings.public_url, delivery
+        )
+        services.bus.staging.append(MailOutbox(services.clock))
+        services.bus.published.append(mail.on_events)
+    return Components(settings=settings, db=db, services=services, slack=slack, mail=mail)

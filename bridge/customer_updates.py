@@ -16,6 +16,7 @@ from bridge.core.events import (
     CaseReopened,
     CaseResolved,
     ChatEnded,
+    CustomerWarnedOfWait,
     Event,
 )
 from bridge.ports import CustomerPush
@@ -55,6 +56,8 @@ class CustomerUpdates:
             return "agent_left", {"agent": await self._agent_name(event.agent_id)}
         if isinstance(event, CaseResolved | ChatEnded | CaseDeleted):
             return "chat_ended", {}
+        if isinstance(event, CustomerWarnedOfWait):
+            return "wait_warning", {"seconds_left": event.seconds_left}
         if isinstance(event, CaseConverted):
             return "support_request", {"reason": event.reason}
         return None

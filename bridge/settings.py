@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.core.text import clean_email
+from bridge.mail.config import SmtpConfig
 
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
     max_wait_seconds: int = Field(600, gt=0, description="unclaimed wait → support request")
     code_lifetime_seconds: int = Field(1200, gt=0)
     unseen_reply_seconds: int = Field(300, gt=0)
+    wait_warning_seconds: int = Field(60, gt=0, description="warn this long before max wait")
     sweep_interval_seconds: float = Field(5.0, gt=0)
     max_codes_per_agent: int = Field(8, gt=0)
 
@@ -76,6 +78,12 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(f"'{_redact(value)}' is not an smtp:// or smtps:// URL with a host")
+        try:
+            config = SmtpConfig.from_url(value)
+        except ValueError:
+            raise ValueError(f"'{_redact(value)}' has a bad port or timeout") from None
+        if config.timeout <= 0:
+            raise ValueError(f"'{_redact(value)}': timeout must be positive")
         return value
 
     @field_validator("redis_url")

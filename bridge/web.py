@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bridge.bootstrap import Components
+from bridge.outbox.deliverer import OutboxDeliverer
+from bridge.scheduler import build_scheduler
 from bridge.slack.bridge import attach as attach_slack
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,28 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
+def _background(components: Components) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The mail deliverer and the scheduler's sweeps, for the life of the application."""
+
+    async def run(_app: web.Application) -> AsyncIterator[None]:
+        delivering = None
+        if components.mail is not None:
+            delivering = asyncio.create_task(components.mail.run(), name="mail-deliverer")
+        deliverers: list[OutboxDeliverer] = []
+        if components.mail is not None:
+            deliverers.append(components.mail)
+        if components.slack is not None:
+            deliverers.append(components.slack.deliverer)
+        scheduler = build_scheduler(components.settings, components.services, deliverers)
+        scheduler.start()
+        yield
+        scheduler.shutdown(wait=False)
+        if components.mail is not None and delivering is not None:
+            await components.mail.stop(delivering)
+
+    return run
+
+
 def create_app(components: Components) -> web.Application:
     """The web application for these components; later issues add the portal and Slack."""
     app = web.Application()
@@ -39,6 +64,7 @@ def create_app(components: Components) -> web.Application:
 
     # Registered first so it is cleaned up last, after everything that still uses the database.
     app.cleanup_ctx.append(dispose_database)
+    app.cleanup_ctx.append(_background(components))
     if components.slack is not None:
         attach_slack(app, components.slack)
     else:

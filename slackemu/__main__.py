@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 
 from slackemu.emulator import SlackEmu
+from slackemu.mailcatcher import MailCatcher
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -18,9 +20,13 @@ async def serve(args: argparse.Namespace) -> None:
         app_url=args.app_url,
         app_token=args.app_token,
     )
+    if args.smtp_port is not None:
+        emu.mail = await MailCatcher(port=args.smtp_port).start()
     await emu.start()
     print(f"slackemu UI:      {emu.url}/", flush=True)
     print(f"slackemu Web API: {emu.api_url}  (bot token {emu.bot_token})", flush=True)
+    if emu.mail is not None:
+        print(f"mail catcher:     {emu.mail.url}  (caught mail at {emu.url}/mail)", flush=True)
     if emu.socket is not None:
         print("delivering by:    Socket Mode (apps.connections.open)", flush=True)
     elif emu.app_url:
@@ -32,14 +38,20 @@ async def serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await emu.stop()
+    if emu.mail is not None:
+        await emu.mail.stop()
 
 
 def main() -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
     parser = argparse.ArgumentParser(prog="python -m slackemu", description=__doc__)
     parser.add_argument("--port", type=int, default=3100)
     parser.add_argument("--bot-token", default="xoxb-local")
     parser.add_argument("--signing-secret", default="local-signing-secret")
     parser.add_argument("--app-url", help="where signed HTTP requests are delivered")
+    parser.add_argument(
+        "--smtp-port", type=int, help="also run a mail catcher (SMTP on this port), shown at /mail"
+    )
     parser.add_argument("--app-token", help="an xapp- token: serve Socket Mode instead")
     asyncio.run(serve(parser.parse_args()))
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from slackemu import payloads
 from slackemu.delivery import EVENTS, HttpDelivery, Outcome, SocketModeServer
 from slackemu.limits import Faults, RateLimits
+from slackemu.mailcatcher import MailCatcher
 from slackemu.params import Params
 from slackemu.responses import make_response_url_handler
 from slackemu.state import BOT_USER_ID, Message, Workspace
@@ -65,6 +66,7 @@ class EmulatorServer:
         self.sent_with: dict[str, dict[str, Any]] = {}  # ts -> the params that made it
         self.envelopes: list[dict[str, Any]] = []  # every event_callback sent, oldest first
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.mail: MailCatcher | None = None  # shown at /mail when the runner starts one
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle ---------------------------------------------------------------------

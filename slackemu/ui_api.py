@@ -143,7 +143,16 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
             }
         )
 
+    async def mail_page(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(folder / "mail.html")
+
+    async def mail(_request: web.Request) -> web.Response:
+        caught = emu.mail.caught if emu.mail is not None else []
+        return web.json_response({"mail": [m.summary() for m in caught]})
+
     app.router.add_get("/", index)
+    app.router.add_get("/mail", mail_page)
+    app.router.add_get("/_emu/mail", mail)
     app.router.add_static("/ui/", folder)
     app.router.add_get("/_emu/state", state)
     app.router.add_get("/_emu/messages", messages)

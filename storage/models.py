@@ -117,6 +117,7 @@ class CaseRow(Base):
     resolved_at: Mapped[datetime | None]
     converted_at: Mapped[datetime | None]
     conversion_reason: Mapped[str | None] = mapped_column(String(32))
+    warned_at: Mapped[datetime | None]  # told the wait is long (once)
     customer_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_left_at: Mapped[datetime | None]
     chat_ended: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -141,6 +142,7 @@ class MessageRow(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     seen_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]  # an unseen agent reply went out by email (once)
 
 
 class CodeRow(Base):

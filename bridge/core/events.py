@@ -103,3 +103,26 @@ class PortalChanged(Event):
     portal_id: int
     subdomain: str
     what: str
+
+
+@dataclass(frozen=True)
+class CustomerWarnedOfWait(CaseEvent):
+    """The customer has been waiting long: their page offers to leave a support request."""
+
+    seconds_left: int
+
+
+@dataclass(frozen=True)
+class EmailReplyQueued(CaseEvent):
+    """An agent answered a support request by email (the message row holds the text)."""
+
+    agent_id: str
+    message_id: int
+    subject: str
+
+
+@dataclass(frozen=True)
+class UnseenReplyQueued(CaseEvent):
+    """An agent's chat reply the customer never saw is going out by email."""
+
+    message_id: int

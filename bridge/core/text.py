@@ -9,6 +9,7 @@ from bridge.core.errors import InvalidInput
 MAX_MESSAGE_LENGTH = 4000
 MAX_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
+MAX_SUBJECT_LENGTH = 200
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Real validation is the
 # confirmation email arriving; this only catches typos and keeps junk out of headers.

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.cases import Case, CaseStatus, CaseType
-from bridge.core.text import escape_mrkdwn
+from bridge.core.text import MAX_SUBJECT_LENGTH, escape_mrkdwn
 from bridge.slack import actions
 
 Block = dict[str, Any]
@@ -106,6 +106,8 @@ def _buttons(case: Case) -> list[dict[str, Any]]:
         shown.append(button("Leave chat", actions.LEAVE, value))
     if case.status is CaseStatus.RESOLVED:
         shown.append(button("Reopen", actions.REOPEN, value))
+    if case.type is CaseType.SUPPORT_REQUEST and case.status is not CaseStatus.RESOLVED:
+        shown.append(button("Reply by email", actions.REPLY_EMAIL, value))
     shown.append(button("Device info", actions.DEVICE, value))
     if case.chat_ended:
         shown.append(
@@ -213,6 +215,44 @@ def alert_mention(agent_ids: list[str], quiet_names: list[str], case: Case) -> s
     quiet = ", ".join(escape_mrkdwn(name) for name in quiet_names)
     who = " ".join(part for part in (loud, quiet) if part)
     return f"{who}: {case.reference} is waiting for an agent."
+
+
+def reply_email_modal(case: Case, subject: str) -> dict[str, Any]:
+    """The modal an agent writes a support request's answer in."""
+    return {
+        "type": "modal",
+        "callback_id": actions.REPLY_EMAIL_VIEW,
+        "private_metadata": str(case.id),
+        "title": plain_text("Reply by email"),
+        "submit": plain_text("Send"),
+        "close": plain_text("Cancel"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": mrkdwn(
+                    f"To *{escape_mrkdwn(case.customer.full_name)}* "
+                    f"({escape_mrkdwn(case.customer.email)}) about {case.reference}"
+                ),
+            },
+            {
+                "type": "input",
+                "block_id": "subject",
+                "label": plain_text("Subject"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "subject",
+                    "max_length": MAX_SUBJECT_LENGTH,
+                    "initial_value": subject,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "body",
+                "label": plain_text("Message"),
+                "element": {"type": "plain_text_input", "action_id": "body", "multiline": True},
+            },
+        ],
+    }
 
 
 def customer_line(text: str) -> str:

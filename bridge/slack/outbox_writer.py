@@ -26,6 +26,7 @@ from bridge.core.events import (
     CaseResolved,
     ChatEnded,
     CustomerMessagePosted,
+    EmailReplyQueued,
     Event,
 )
 from bridge.slack import operations as op
@@ -126,9 +127,29 @@ class SlackOutbox:
         if isinstance(event, ChatEnded):
             await self._add(uow, event.case_id, op.CASE_UPDATE)
             return set()
+        if isinstance(event, EmailReplyQueued):
+            await self._email_note(uow, event)
+            return {event.agent_id}
         if isinstance(event, AvailabilityChanged):
             return {event.agent_id}
         return set()
+
+    async def _email_note(self, uow: UnitOfWork, event: EmailReplyQueued) -> None:
+        """The email an agent sent, recorded in the case's thread for the team."""
+        messages = {m.id: m for m in await uow.cases.messages(event.case_id)}
+        sent = messages.get(event.message_id)
+        body = sent.text.split("\n\n", 1)[-1] if sent else ""
+        quoted = "\n".join(f">{line}" for line in customer_line(body).splitlines())
+        await self._add(
+            uow,
+            event.case_id,
+            op.THREAD_POST,
+            {
+                "username": "",
+                "text": f":email: <@{event.agent_id}> emailed the customer: "
+                f"*{customer_line(event.subject)}*\n{quoted}",
+            },
+        )
 
     async def _full_question(self, uow: UnitOfWork, case_id: int) -> None:
         """A question longer than the case message's preview is posted whole in the thread."""

@@ -170,6 +170,64 @@ class CaseRepository:
         ).scalars()
         return [to_case(r) for r in rows], int(total)
 
+    async def waiting_live_chats(self) -> Sequence[Case]:
+        """Unclaimed live chats: the candidates of the abandonment and wait-warning sweeps."""
+        rows = (
+            await self.session.execute(
+                select(CaseRow).where(
+                    CaseRow.status == CaseStatus.UNASSIGNED.value,
+                    CaseRow.type == CaseType.LIVE_CHAT.value,
+                    CaseRow.deleted_at.is_(None),
+                )
+            )
+        ).scalars()
+        return [to_case(r) for r in rows]
+
+    async def mark_warned(self, case_id: int, now: datetime) -> bool:
+        """Record the wait warning; False when it was already given (so it is given once)."""
+        return await self.move(case_id, expect={"warned_at": None}, values={"warned_at": now})
+
+    async def unseen_agent_messages(self, before: datetime) -> Sequence[StoredMessage]:
+        """Agent chat replies older than `before`, never seen and never emailed, whose
+        customer is not connected."""
+        rows = (
+            await self.session.execute(
+                select(MessageRow)
+                .join(CaseRow, CaseRow.id == MessageRow.case_id)
+                .where(
+                    MessageRow.direction == "agent",
+                    MessageRow.seen_at.is_(None),
+                    MessageRow.emailed_at.is_(None),
+                    MessageRow.created_at <= before,
+                    CaseRow.customer_connected.is_(False),
+                    CaseRow.deleted_at.is_(None),
+                )
+                .order_by(MessageRow.id)
+            )
+        ).scalars()
+        return [_to_message(r) for r in rows]
+
+    async def mark_emailed(self, message_id: int, now: datetime) -> bool:
+        """Claim the message for emailing; False if a concurrent sweep already did."""
+        result = await self.session.execute(
+            update(MessageRow)
+            .where(MessageRow.id == message_id, MessageRow.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def mark_seen(self, case_id: int, up_to: int, now: datetime) -> None:
+        """The customer's page showed every message up to `up_to`."""
+        await self.session.execute(
+            update(MessageRow)
+            .where(
+                MessageRow.case_id == case_id, MessageRow.id <= up_to, MessageRow.seen_at.is_(None)
+            )
+            .values(seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     async def set_message_ts(self, message_id: int, ts: str) -> None:
         await self.session.execute(
             update(MessageRow).where(MessageRow.id == message_id).values(slack_ts=ts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing
 from bridge.web import create_app
 from slackemu import SlackEmu
+from slackemu.mailcatcher import MailCatcher
 from slackemu.server import bound_port
 from slackemu.state import Message
 from storage.uow import Database
@@ -90,7 +92,12 @@ class Casebridge:
 
 
 async def start_casebridge(
-    slack: SlackEmu, database_url: str, push: RecordingPush, pacing: ChannelPacing | None = None
+    slack: SlackEmu,
+    database_url: str,
+    push: RecordingPush,
+    pacing: ChannelPacing | None = None,
+    smtp_url: str | None = None,
+    **settings_overrides: Any,
 ) -> Casebridge:
     socket_mode = slack.socket is not None
     settings = Settings(
@@ -100,6 +107,9 @@ async def start_casebridge(
         slack_signing_secret=SECRET,
         slack_api_url=slack.api_url,
         slack_app_token=APP_TOKEN if socket_mode else None,
+        smtp_url=smtp_url,
+        mail_from="Acme Support <support@acme.test>",
+        **settings_overrides,
     )
     components = bootstrap(
         settings, push=push, delivery=FAST, pacing=pacing or ChannelPacing(per_second=50, burst=50)
@@ -115,13 +125,11 @@ async def start_casebridge(
     return Casebridge(slack, components, push, runner)
 
 
-@pytest.fixture(params=["http", "socket"])
-async def bridge(
-    request: pytest.FixtureRequest, db: Database, database_url: str
+@asynccontextmanager
+async def running_casebridge(
+    database_url: str, socket_mode: bool, smtp_url: str | None = None, **settings_overrides: Any
 ) -> AsyncIterator[Casebridge]:
-    """casebridge over signed HTTP, then over Socket Mode; a broadcast portal on #support,
-    Bob and Carol available, Alice (workspace admin) not."""
-    socket_mode = request.param == "socket"
+    """A broadcast portal on #support, Bob and Carol available, Alice (workspace admin) not."""
     # Method tiers off: restarts reconnect Socket Mode more often than Tier 1 allows.
     slack = await SlackEmu(
         signing_secret=SECRET,
@@ -130,7 +138,9 @@ async def bridge(
         post_burst=50,
         tiers_enabled=False,
     ).start()
-    running = await start_casebridge(slack, database_url, RecordingPush())
+    running = await start_casebridge(
+        slack, database_url, RecordingPush(), smtp_url=smtp_url, **settings_overrides
+    )
     ctx = running.services
     await portal_services.create_portal(
         ctx, company="Acme", subdomain="acme", mode=Mode.BROADCAST, channel_id="C0SUPPORT"
@@ -146,10 +156,39 @@ async def bridge(
     holder = {"current": running}
 
     async def restart() -> Casebridge:
-        holder["current"] = await start_casebridge(slack, database_url, running.push)
+        holder["current"] = await start_casebridge(
+            slack, database_url, running.push, smtp_url=smtp_url, **settings_overrides
+        )
         return holder["current"]
 
     running.restart = restart
-    yield running
-    await holder["current"].stop()
-    await slack.stop()
+    try:
+        yield running
+    finally:
+        await holder["current"].stop()
+        await slack.stop()
+
+
+@pytest.fixture(params=["http", "socket"])
+async def bridge(
+    request: pytest.FixtureRequest, db: Database, database_url: str
+) -> AsyncIterator[Casebridge]:
+    """casebridge over signed HTTP, then over Socket Mode (see `running_casebridge`)."""
+    async with running_casebridge(database_url, socket_mode=request.param == "socket") as running:
+        yield running
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[MailCatcher]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    async with MailCatcher() as catcher:
+        yield catcher
+
+
+@pytest.fixture
+async def mailing_bridge(
+    db: Database, database_url: str, mailbox: MailCatcher
+) -> AsyncIterator[Casebridge]:
+    """casebridge over signed HTTP, sending its email to `mailbox`."""
+    async with running_casebridge(database_url, False, smtp_url=mailbox.url) as running:
+        yield running

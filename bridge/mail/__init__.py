@@ -1,0 +1,1 @@
+"""Email: the customer's confirmations and replies, agents' alerts, through the outbox."""

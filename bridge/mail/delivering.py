@@ -1,0 +1,127 @@
+"""Sends the emails the outbox holds, rendered from the case as it is when they go out."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.core.cases import Case, CaseType
+from bridge.core.text import escape_mrkdwn
+from bridge.links import portal_url, slack_message_link
+from bridge.mail import compose
+from bridge.mail.outbox_writer import EMAIL, SEND
+from bridge.mail.sender import SmtpSender
+from bridge.outbox.deliverer import DeliveryPolicy, OutboxDeliverer
+from bridge.outbox.errors import Permanent
+from bridge.slack import operations as op
+from bridge.slack.delivering import SLACK
+from storage.repositories.outbox import OutboxItem
+from storage.uow import Database, UnitOfWork
+
+
+class MailDeliverer(OutboxDeliverer):
+    kind = EMAIL
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        sender: SmtpSender,
+        mail_from: str,
+        public_url: str,
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        super().__init__(db, clock, {SEND: send_mail}, policy)
+        self.sender, self.mail_from, self.public_url = sender, mail_from, public_url
+
+
+async def _compose(
+    d: MailDeliverer, uow: UnitOfWork, item: OutboxItem, case: Case
+) -> EmailMessage | None:
+    payload = item.payload
+    portal = await uow.portals.get(case.portal_id)
+    company = (portal.brand_name or portal.company) if portal else "us"
+    key = f"casebridge.outbox.{item.id}"
+    customer = compose.Envelope(
+        d.mail_from, case.customer.full_name, case.customer.email, case.reference, key
+    )
+    if payload["template"] == "received":
+        return compose.request_received(
+            customer, language=case.language, company=company, question=case.question or "—"
+        )
+    if payload["template"] in ("reply", "unseen"):
+        messages = {m.id: m for m in await uow.cases.messages(case.id)}
+        message = messages.get(int(payload["message_id"]))
+        if message is None:
+            return None
+        if payload["template"] == "reply":
+            body = message.text.split("\n\n", 1)[-1]
+            return compose.agent_reply(
+                customer,
+                language=case.language,
+                company=company,
+                agent=message.author,
+                subject=payload["subject"],
+                body=body,
+            )
+        url = portal_url(d.public_url, portal.subdomain) if portal else d.public_url
+        return compose.unseen_reply(
+            customer,
+            language=case.language,
+            company=company,
+            agent=message.author,
+            body=message.text,
+            chat_url=url,
+        )
+    agent = await uow.agents.get(payload["agent"])
+    if agent is None or not agent.email:
+        return None
+    where = await uow.cases.slack_message(case.id)
+    kind = payload.get("kind") or (
+        "support request" if case.type is CaseType.SUPPORT_REQUEST else "live chat"
+    )
+    return compose.agent_alert(
+        compose.Envelope(d.mail_from, agent.display_name, agent.email, case.reference, key),
+        kind=kind,
+        customer=case.customer.full_name,
+        question=case.question or "—",
+        link=slack_message_link(*where) if where else None,
+    )
+
+
+async def send_mail(d: MailDeliverer, item: OutboxItem) -> dict[str, Any]:
+    """Render and send one email; a refused customer address is reported in the thread."""
+    async with d.db.uow() as uow:
+        case = await uow.cases.get(int(item.payload["case_id"]))
+        if case is None or case.deleted:
+            return {"skipped": "the case is gone"}
+        message = await _compose(d, uow, item, case)
+    if message is None:
+        return {"skipped": "nothing left to send"}
+    try:
+        answer = await d.sender.send(message)
+    except Permanent as refused:
+        if item.payload["template"] != "agent_alert":
+            await _report_in_thread(d, case, f"{refused}")
+        raise
+    return {"to": str(message["To"]), "message_id": str(message["Message-ID"]), "smtp": answer}
+
+
+async def _report_in_thread(d: MailDeliverer, case: Case, problem: str) -> None:
+    """Agents learn in the case's thread that the customer did not get the email."""
+    async with d.db.uow() as uow:
+        await uow.outbox.add(
+            kind=SLACK,
+            ordering_key=f"case:{case.id}",
+            operation=op.THREAD_POST,
+            case_id=case.id,
+            now=d.clock.now(),
+            payload={
+                "case_id": case.id,
+                "username": "",
+                "text": f":warning: The email to {escape_mrkdwn(case.customer.email)} "
+                f"could not be delivered: {escape_mrkdwn(problem)}",
+            },
+        )
+        await uow.commit()

@@ -1,0 +1,52 @@
+"""Answering a support request by email, from Slack."""
+
+from __future__ import annotations
+
+from bridge.core.cases import CaseType
+from bridge.core.errors import IllegalTransition, InvalidInput, NotAllowed
+from bridge.core.events import EmailReplyQueued, Event
+from bridge.core.text import MAX_SUBJECT_LENGTH, clean_message
+from bridge.services.casework import load_case
+from bridge.services.context import ServiceContext, commit
+
+
+def default_subject(reference: str) -> str:
+    return f"Re: your request {reference}"
+
+
+async def reply_by_email(
+    ctx: ServiceContext, case_id: int, agent_id: str, subject: str, body: str
+) -> list[Event]:
+    """The assignee answers a support request; recorded in the case, then emailed."""
+    text = clean_message(body, "body")
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput("subject", "is required")
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        raise InvalidInput("subject", f"is longer than {MAX_SUBJECT_LENGTH} characters")
+    async with ctx.db.uow() as uow:
+        case = await load_case(uow, case_id)
+        if case.deleted:
+            raise IllegalTransition(case.reference, "deleted", "emailed", "reply by email")
+        if case.type is not CaseType.SUPPORT_REQUEST:
+            raise NotAllowed(f"{case.reference} is a live chat: answer in its thread")
+        if case.assignee_id != agent_id:
+            raise NotAllowed(f"assign {case.reference} to yourself before replying by email")
+        agent = await uow.agents.get(agent_id)
+        message = await uow.cases.add_message(
+            case_id,
+            direction="email",
+            author=agent.display_name if agent else agent_id,
+            text=f"{subject}\n\n{text}",
+            now=ctx.clock.now(),
+        )
+        events: list[Event] = [EmailReplyQueued(case_id, agent_id, message.id, subject)]
+        await commit(ctx, uow, events)
+    return events
+
+
+async def mark_seen(ctx: ServiceContext, case_id: int, up_to_message_id: int) -> None:
+    """The customer's page displayed the conversation up to this message."""
+    async with ctx.db.uow() as uow:
+        await uow.cases.mark_seen(case_id, up_to_message_id, ctx.clock.now())
+        await uow.commit()

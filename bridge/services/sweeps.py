@@ -1,0 +1,76 @@
+"""The scheduler's sweeps: idempotent passes over database state, safe to run concurrently.
+
+Each acts only on rows it wins with a conditional UPDATE, so two sweeps (or two workers) never
+act twice, and a case that fell due while the service was down is handled on the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bridge.core.events import CustomerWarnedOfWait, Event, UnseenReplyQueued
+from bridge.services.context import ServiceContext, commit
+from bridge.services.customer import convert_to_support_request
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Timings:
+    grace: timedelta = timedelta(seconds=60)  # customer gone this long → support request
+    max_wait: timedelta = timedelta(minutes=10)  # unclaimed this long → support request
+    warn_before: timedelta = timedelta(minutes=1)  # tell the customer this long before
+    unseen_reply: timedelta = timedelta(minutes=5)  # unseen agent reply → email
+
+
+async def sweep_abandoned(ctx: ServiceContext, timings: Timings) -> list[Event]:
+    """Unclaimed live chats whose customer left, or that waited too long, become requests."""
+    now = ctx.clock.now()
+    async with ctx.db.uow() as uow:
+        waiting = await uow.cases.waiting_live_chats()
+    events: list[Event] = []
+    for case in waiting:
+        gone = (
+            not case.customer_connected
+            and case.customer_left_at is not None
+            and now - case.customer_left_at >= timings.grace
+        )
+        too_long = case.created_at is not None and now - case.created_at >= timings.max_wait
+        if gone or too_long:
+            reason = "customer_left" if gone else "max_wait"
+            converted = await convert_to_support_request(ctx, case.id, reason)
+            if converted:
+                log.info("sweep: %s became a support request (%s)", case.reference, reason)
+            events += converted
+    return events
+
+
+async def sweep_wait_warnings(ctx: ServiceContext, timings: Timings) -> list[Event]:
+    """Tell customers, once, that their wait is nearly over the portal's maximum."""
+    now = ctx.clock.now()
+    events: list[Event] = []
+    async with ctx.db.uow() as uow:
+        for case in await uow.cases.waiting_live_chats():
+            if case.created_at is None:
+                continue
+            left = timings.max_wait - (now - case.created_at)
+            if left <= timings.warn_before and await uow.cases.mark_warned(case.id, now):
+                log.info("sweep: warned %s of a long wait", case.reference)
+                events.append(CustomerWarnedOfWait(case.id, max(0, int(left.total_seconds()))))
+        await commit(ctx, uow, events)
+    return events
+
+
+async def sweep_unseen_replies(ctx: ServiceContext, timings: Timings) -> list[Event]:
+    """Agent replies a departed customer never saw go out by email, once each."""
+    now = ctx.clock.now()
+    events: list[Event] = []
+    async with ctx.db.uow() as uow:
+        for message in await uow.cases.unseen_agent_messages(now - timings.unseen_reply):
+            if await uow.cases.mark_emailed(message.id, now):
+                log.info("sweep: emailing unseen reply %s of case %s", message.id, message.case_id)
+                events.append(UnseenReplyQueued(message.case_id, message.id))
+        await commit(ctx, uow, events)
+    return events

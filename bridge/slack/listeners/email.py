@@ -1,0 +1,65 @@
+"""Reply by email: the button opens a modal; submitting it emails the customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.core.errors import DomainError, InvalidInput
+from bridge.services import casework
+from bridge.services.email_replies import default_subject, reply_by_email
+from bridge.slack import actions
+from bridge.slack.blocks import reply_email_modal
+from bridge.slack.listeners import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    ctx = deps.services
+
+    @app.action(actions.REPLY_EMAIL)
+    @deps.tracked
+    async def on_reply_email(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        user, channel = body["user"]["id"], body["channel"]["id"]
+        case_id = int(action.get("value", "0"))
+        async with ctx.db.uow() as uow:
+            case = await casework.load_case(uow, case_id)
+        if case.assignee_id != user:
+            await deps.tell(
+                channel,
+                user,
+                f":raised_hand: Assign {case.reference} to yourself "
+                "first (Assign to me), then reply by email.",
+                case_id,
+            )
+            return
+        # A modal must open within three seconds of the click (the trigger expires), so this
+        # one call goes straight to Slack rather than through the outbox.
+        await client.views_open(
+            trigger_id=body["trigger_id"],
+            view=reply_email_modal(case, default_subject(case.reference)),
+        )
+
+    @app.view(actions.REPLY_EMAIL_VIEW)
+    @deps.tracked
+    async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        # Slack wants action_ids unique within a view, so each input is named after its block.
+        subject = values.get("subject", {}).get("subject", {}).get("value") or ""
+        text = values.get("body", {}).get("body", {}).get("value") or ""
+        try:
+            await reply_by_email(
+                ctx, int(view["private_metadata"]), body["user"]["id"], subject, text
+            )
+        except InvalidInput as problem:
+            block = "subject" if problem.field == "subject" else "body"
+            await ack(response_action="errors", errors={block: problem.problem})
+            return
+        except DomainError as problem:
+            await ack(response_action="errors", errors={"body": str(problem)})
+            return
+        await ack()
