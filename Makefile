@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_MODULES := portal/node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8080
 SLACKEMU_PORT ?= 3100
@@ -13,7 +14,7 @@ SMTP_PORT ?= 2525
 # Without Slack credentials, the local Slack stand-in runs beside casebridge (its UI is where
 # you play the agents) and casebridge talks to it exactly as it would to slack.com. Without
 # SMTP_URL, the stand-in also catches casebridge's email and shows it at /mail.
-run: $(STAMP)
+run: $(STAMP) $(NODE_MODULES)
 	$(BIN)/casebridge db upgrade
 	@emu=""; emu_args="--port $(SLACKEMU_PORT)"; \
 	if [ -z "$$SLACK_BOT_TOKEN" ]; then \
@@ -31,7 +32,7 @@ run: $(STAMP)
 	fi; \
 	$(BIN)/casebridge run --port $(PORT)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(NODE_MODULES) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -49,6 +50,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The portal's browser packages (the Socket.IO client), exactly as the lockfile pins them.
+$(NODE_MODULES): portal/package.json portal/package-lock.json
+	@command -v npm >/dev/null || { echo "casebridge's portal needs Node.js and npm (apt-get install nodejs npm)"; exit 1; }
+	cd portal && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_MODULES)
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 $(CHROMIUM):

@@ -25,6 +25,7 @@ class Components:
     settings: Settings
     db: Database
     services: ServiceContext
+    updates: CustomerUpdates | None = None
     slack: SlackBridge | None = None
     mail: MailDeliverer | None = None
 
@@ -49,7 +50,9 @@ def bootstrap(
     services = ServiceContext(
         db=db, clock=clock or SystemClock(), bus=EventBus(), policies=policies_from(settings)
     )
-    services.bus.published.append(CustomerUpdates(db, push or NoCustomerPush()))
+    # Without an explicit push, the portal's Socket.IO server is plugged in when it is attached.
+    updates = CustomerUpdates(db, push or NoCustomerPush())
+    services.bus.published.append(updates)
     slack = None
     if settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token):
         slack = build_slack(settings, services, delivery, pacing)
@@ -61,4 +64,6 @@ def bootstrap(
         )
         services.bus.staging.append(MailOutbox(services.clock))
         services.bus.published.append(mail.on_events)
-    return Components(settings=settings, db=db, services=services, slack=slack, mail=mail)
+    return Components(
+        settings=settings, db=db, services=services, updates=updates, slack=slack, mail=mail
+    )

@@ -11,8 +11,10 @@ from sqlalchemy import text
 
 from bridge.bootstrap import Components
 from bridge.outbox.deliverer import OutboxDeliverer
+from bridge.ports import NoCustomerPush
 from bridge.scheduler import build_scheduler
 from bridge.slack.bridge import attach as attach_slack
+from portal.web import attach as attach_portal
 
 log = logging.getLogger(__name__)
 COMPONENTS = web.AppKey("components", Components)
@@ -53,7 +55,7 @@ def _background(components: Components) -> Callable[[web.Application], AsyncIter
 
 
 def create_app(components: Components) -> web.Application:
-    """The web application for these components; later issues add the portal and Slack."""
+    """The web application: health check, the customer portal, Slack, background work."""
     app = web.Application()
     app[COMPONENTS] = components
     app.router.add_get("/healthz", healthz)
@@ -65,6 +67,9 @@ def create_app(components: Components) -> web.Application:
     # Registered first so it is cleaned up last, after everything that still uses the database.
     app.cleanup_ctx.append(dispose_database)
     app.cleanup_ctx.append(_background(components))
+    push = attach_portal(app, components.services, components.settings.public_url)
+    if components.updates is not None and isinstance(components.updates.push, NoCustomerPush):
+        components.updates.push = push
     if components.slack is not None:
         attach_slack(app, components.slack)
     else:

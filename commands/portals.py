@@ -1,4 +1,4 @@
-"""`portal create|list|show|mode|activate|deactivate|channel|embed` (admins only)."""
+"""`portal create|list|show|mode|activate|deactivate|channel|embed|origins` (admins only)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from bridge.services import portals as portal_services
 from commands.parsing import Args, UsageError
 from commands.replies import Caller, CommandContext, Reply, refusal, section
 
-VERBS = ("create", "list", "show", "mode", "activate", "deactivate", "channel", "embed")
+VERBS = ("create", "list", "show", "mode", "activate", "deactivate", "channel", "embed", "origins")
 OPTIONS = frozenset({"company", "mode"})
 
 
@@ -70,6 +70,8 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
             services, subdomain, mode=parse_mode(args.words[3])
         )
         return Reply(f"Mode changed.\n{describe(changed, ctx.public_url)}")
+    if verb == "origins":
+        return await _origins(ctx, args)
     subdomain = _subdomain(args, verb)
     if verb == "show":
         return Reply(
@@ -93,3 +95,19 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
         f"*Chat widget* (one tag before `</body>`):\n```{snippets['widget']}```"
     )
     return Reply(text, [section(text)])
+
+
+async def _origins(ctx: CommandContext, args: Args) -> Reply:
+    """`portal origins <subdomain> [origin …|none]`: the sites allowed to embed the portal."""
+    if len(args.words) < 3:
+        raise UsageError("`portal origins` needs the portal's subdomain")
+    subdomain, given = args.words[2], list(args.words[3:])
+    if given:
+        origins = [] if given == ["none"] else given
+        portal = await portal_services.update_portal(
+            ctx.services, subdomain, allowed_origins=origins
+        )
+    else:
+        portal = await portal_services.get_portal(ctx.services, subdomain)
+    listed = ", ".join(portal.allowed_origins) or "any site (no list set)"
+    return Reply(f"*{portal.subdomain}* may be embedded and reached from: {listed}")

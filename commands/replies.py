@@ -49,7 +49,8 @@ USAGE = "\n".join(
         '• `portal create <subdomain> [company="…"] [mode=match|broadcast|button|pin|queue]` '
         "(in the channel the cases go to) · `portal list` · `portal show <subdomain>` · "
         "`portal mode <subdomain> <mode>` · `portal activate|deactivate <subdomain>` · "
-        "`portal channel <subdomain>` · `portal embed <subdomain>` — admins only",
+        "`portal channel <subdomain>` · `portal embed <subdomain>` · "
+        "`portal origins <subdomain> [https://site …|none]` — admins only",
         "• `help` — this text",
     ]
 )

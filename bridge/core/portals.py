@@ -41,6 +41,23 @@ def clean_language(text: str) -> str:
     raise InvalidInput("language", f"'{text}' is not supported (choose {', '.join(LANGUAGES)})")
 
 
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def clean_origins(texts: list[str]) -> tuple[str, ...]:
+    """Web origins allowed to embed a portal (`https://shop.example.com[:port]`), normalised."""
+    cleaned = []
+    for text in texts:
+        origin = text.strip().rstrip("/").lower()
+        if not _ORIGIN.match(origin):
+            raise InvalidInput(
+                "origin", f"'{text}' is not an origin like https://shop.example.com (no path)"
+            )
+        if origin not in cleaned:
+            cleaned.append(origin)
+    return tuple(cleaned)
+
+
 @dataclass(frozen=True)
 class Portal:
     id: int

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
 from bridge.core.errors import InvalidInput, PortalNotFound
 from bridge.core.events import Event, PortalChanged, PortalCreated
-from bridge.core.portals import Portal, clean_language, clean_subdomain
+from bridge.core.portals import Portal, clean_language, clean_origins, clean_subdomain
 from bridge.core.routing import Mode
 from bridge.services.context import ServiceContext, commit
 
@@ -80,8 +81,9 @@ async def update_portal(
     active: bool | None = None,
     channel_id: str | None = None,
     language: str | None = None,
+    allowed_origins: list[str] | None = None,
 ) -> Portal:
-    """Change a portal's mode, status, channel or language."""
+    """Change a portal's mode, status, channel, language or the sites that may embed it."""
     changes: dict[str, object] = {}
     if mode is not None:
         changes["mode"] = mode.value
@@ -91,6 +93,8 @@ async def update_portal(
         changes["channel_id"] = channel_id
     if language is not None:
         changes["language"] = clean_language(language)
+    if allowed_origins is not None:
+        changes["allowed_origins"] = list(clean_origins(allowed_origins))
     async with ctx.db.uow() as uow:
         portal = await uow.portals.by_subdomain(subdomain)
         if portal is None:
@@ -102,3 +106,25 @@ async def update_portal(
         events: list[Event] = [PortalChanged(portal.id, portal.subdomain, what) for what in changes]
         await commit(ctx, uow, events)
     return updated
+
+
+@dataclass(frozen=True)
+class PortalFront:
+    """What the customer's page needs to decide which form to show."""
+
+    portal: Portal
+    agents: list[tuple[str, str]]  # available agents, (id, display name), by name
+
+    @property
+    def anyone_available(self) -> bool:
+        return bool(self.agents)
+
+
+async def portal_front(ctx: ServiceContext, subdomain: str) -> PortalFront:
+    """The portal and who can answer right now (PortalNotFound for an unknown subdomain)."""
+    async with ctx.db.uow() as uow:
+        portal = await uow.portals.by_subdomain(subdomain)
+        if portal is None:
+            raise PortalNotFound(subdomain)
+        agents = [(a.slack_user_id, a.display_name) for a in await uow.agents.all() if a.available]
+    return PortalFront(portal, sorted(agents, key=lambda a: a[1].lower()))

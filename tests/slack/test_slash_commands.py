@@ -145,3 +145,10 @@ async def test_portal_administration(bridge: Casebridge) -> None:
     assert "too many arguments" in await run(bridge, "UALICE", "portal show acme extra")
     embed = await run(bridge, "UALICE", "portal embed acme")
     assert "/p/acme" in embed and "window.open" in embed and "/p/acme/widget.js" in embed
+    assert "any site" in await run(bridge, "UALICE", "portal origins acme")
+    allowed = await run(
+        bridge, "UALICE", "portal origins acme https://Shop.Acme.test/ http://x.io:8080"
+    )
+    assert "https://shop.acme.test, http://x.io:8080" in allowed
+    assert "not an origin" in await run(bridge, "UALICE", "portal origins acme https://a.io/path")
+    assert "any site" in await run(bridge, "UALICE", "portal origins acme none")

@@ -1,0 +1,297 @@
+// The customer's page: the pre-chat form, then the live chat over Socket.IO.
+// Text from anyone is only ever set with textContent: nothing typed becomes markup.
+import { io } from "/portal/vendor/socket.io.esm.min.js";
+
+const config = JSON.parse(document.getElementById("casebridge-config").textContent);
+const $ = (id) => document.getElementById(id);
+const state = { socket: null, token: null, waitingSince: null, timer: null, ended: false, lastSeen: 0 };
+const pendingKey = `${config.storageKey}:pending`;
+
+function t(key, values = {}) {
+  const text = key.split(".").reduce((node, part) => (node ? node[part] : undefined), config.strings) || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
+}
+
+function show(section) {
+  for (const id of ["start", "chat", "done"]) if ($(id)) $(id).hidden = id !== section;
+}
+
+// --- the pre-chat form -------------------------------------------------------------------
+function clearErrors(form) {
+  for (const node of form.querySelectorAll(".field-error, .form-error")) node.textContent = "";
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+function showErrors(form, errors) {
+  let first = null;
+  for (const [field, message] of Object.entries(errors)) {
+    const slot = $(`error-${field}`) || $("error-form");
+    slot.textContent = message;
+    const input = form.elements[field];
+    if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+  }
+  (first || $("error-form")).focus?.();
+}
+
+function checkLocally(form) {
+  const errors = {};
+  for (const name of ["first_name", "last_name", "email", "question", "code"]) {
+    const input = form.elements[name];
+    if (input && !input.value.trim()) errors[name] = t("errors.required");
+  }
+  const email = form.elements.email;
+  if (email && email.value.trim() && !/^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$/.test(email.value.trim())) {
+    errors.email = t("errors.email");
+  }
+  const code = form.elements.code;
+  if (code && code.value.trim() && code.value.replace(/[\s-]/g, "").length !== 9) errors.code = t("errors.code_format");
+  if (form.querySelector("input[name=agent]") && !form.querySelector("input[name=agent]:checked")) {
+    errors.agent = t("errors.agent");
+  }
+  return errors;
+}
+
+function device() {
+  return {
+    language: navigator.language || "",
+    time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "",
+    screen: `${screen.width}x${screen.height}`,
+    referrer: document.referrer || "",
+  };
+}
+
+async function submitStart(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const local = checkLocally(form);
+  if (Object.keys(local).length) return showErrors(form, local);
+  const data = Object.fromEntries(new FormData(form).entries());
+  const request = form.dataset.request === "yes";
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const response = await fetch(`${config.api}/cases`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...data, language: config.lang, support_request: request, device: device() }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) return showErrors(form, answer.errors || { form: t("errors.generic") });
+    if (request) {
+      localStorage.removeItem(config.storageKey);
+      finish(t("request_received", { reference: answer.reference }), answer.reference, false);
+      state.token = answer.token;
+      return;
+    }
+    localStorage.setItem(config.storageKey, answer.token);
+    startChat(answer.token);
+  } catch {
+    showErrors(form, { form: t("errors.generic") });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- the chat ------------------------------------------------------------------------------
+function addMessage({ id, direction, author, text, pending }) {
+  if (id && document.querySelector(`#messages [data-id="${id}"]`)) return null;
+  const item = document.createElement("li");
+  item.className = `message ${direction}${pending ? " pending" : ""}`;
+  if (id) item.dataset.id = id;
+  const who = document.createElement("strong");
+  who.textContent = direction === "customer" ? t("you") : author;
+  const body = document.createElement("p");
+  body.textContent = text;
+  item.append(who, body);
+  if (pending) {
+    const note = document.createElement("small");
+    note.textContent = t("pending");
+    item.append(note);
+  }
+  $("messages").append(item);
+  item.scrollIntoView({ block: "end" });
+  return item;
+}
+
+function addNotice(text) {
+  const item = document.createElement("li");
+  item.className = "notice-line";
+  item.textContent = text;
+  $("messages").append(item);
+  item.scrollIntoView({ block: "end" });
+}
+
+function elapsed(since) {
+  const seconds = Math.max(0, Math.floor((Date.now() - since) / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function setWaiting(since) {
+  clearInterval(state.timer);
+  state.waitingSince = since;
+  $("waiting").hidden = !since;
+  if (!since) return;
+  const tick = () => { $("waiting-text").textContent = t("waiting", { elapsed: elapsed(since) }); };
+  tick();
+  state.timer = setInterval(tick, 1000);
+}
+
+function markSeen() {
+  const agentMessages = [...document.querySelectorAll("#messages .message.agent[data-id]")];
+  const last = Math.max(0, ...agentMessages.map((node) => Number(node.dataset.id)));
+  if (last > state.lastSeen && document.visibilityState === "visible" && state.socket?.connected) {
+    state.lastSeen = last;
+    state.socket.emit("seen", { up_to: last });
+  }
+}
+
+function pending() {
+  try { return JSON.parse(localStorage.getItem(pendingKey) || "[]"); } catch { return []; }
+}
+
+function savePending(list) {
+  localStorage.setItem(pendingKey, JSON.stringify(list));
+}
+
+async function flushPending() {
+  // Messages typed while offline go out once, in order; the server drops a repeated client_id.
+  for (const item of pending()) {
+    if (!state.socket?.connected) return;
+    const answer = await state.socket.emitWithAck("send", { text: item.text, client_id: item.client_id });
+    if (answer.ok || answer.error !== "rate_limited") {
+      savePending(pending().filter((p) => p.client_id !== item.client_id));
+      const node = document.querySelector(`#messages [data-client="${item.client_id}"]`);
+      if (node && answer.ok) {
+        node.classList.remove("pending");
+        node.querySelector("small")?.remove();
+        if (answer.id) node.dataset.id = answer.id;
+      }
+      if (!answer.ok) showChatError(answer.error);
+    } else {
+      setTimeout(flushPending, (answer.retry_after || 1) * 1000);
+      return;
+    }
+  }
+}
+
+function showChatError(code) {
+  $("chat-error").textContent = code ? t(`errors.${code}`) : "";
+}
+
+function draw(caseState) {
+  $("messages").replaceChildren();
+  $("case-reference").textContent = `${t("reference")}: ${caseState.reference}`;
+  for (const message of caseState.messages) addMessage(message);
+  for (const item of pending()) {
+    const node = addMessage({ direction: "customer", text: item.text, pending: true });
+    if (node) node.dataset.client = item.client_id;
+  }
+  if (caseState.agent && caseState.status === "assigned") addNotice(t("agent_joined", { agent: caseState.agent }));
+  if (caseState.type === "support_request") return finish(t("converted", { reference: caseState.reference }), caseState.reference);
+  if (caseState.chat_ended) return finish(t("chat_ended"), caseState.reference);
+  setWaiting(caseState.status === "unassigned" ? Date.parse(caseState.created_at) : null);
+  show("chat");
+  markSeen();
+}
+
+function finish(text, reference, canDownload = true) {
+  state.ended = true;
+  setWaiting(null);
+  $("done-text").textContent = text;
+  $("transcript").hidden = !canDownload;
+  show("done");
+  if (reference) document.title = `${reference} · ${document.title.split(" · ").pop()}`;
+}
+
+function startChat(token) {
+  state.token = token;
+  state.ended = false;
+  show("chat");
+  const socket = io("/chat", { auth: { token }, transports: ["websocket", "polling"] });
+  state.socket = socket;
+  socket.on("connect", async () => {
+    $("connection").textContent = "";
+    const answer = await socket.emitWithAck("hello");
+    if (!answer.ok) return forget();
+    draw(answer.case);
+    if (!state.ended) flushPending();
+  });
+  socket.on("connect_error", (error) => {
+    if (["unknown_case", "no_token"].includes(error.message)) forget();
+    else $("connection").textContent = t("reconnecting");
+  });
+  socket.on("disconnect", () => { if (!state.ended) $("connection").textContent = t("reconnecting"); });
+  socket.on("agent_message", (message) => {
+    addMessage({ ...message, direction: "agent" });
+    markSeen();
+  });
+  socket.on("customer_message", (message) => addMessage({ ...message, direction: "customer" }));
+  socket.on("agent_joined", ({ agent }) => { setWaiting(null); addNotice(t("agent_joined", { agent })); });
+  socket.on("agent_left", ({ agent }) => { addNotice(t("agent_left", { agent })); });
+  socket.on("wait_warning", ({ seconds_left }) => {
+    $("wait-warning").hidden = false;
+    $("wait-warning").textContent = t("wait_warning", { seconds: seconds_left });
+  });
+  socket.on("support_request", () => {
+    finish(t("converted", { reference: $("case-reference").textContent.split(": ").pop() }), null);
+  });
+  socket.on("chat_ended", () => { addNotice(t("chat_ended")); finish(t("chat_ended"), null); });
+}
+
+function forget() {
+  state.socket?.close();
+  localStorage.removeItem(config.storageKey);
+  localStorage.removeItem(pendingKey);
+  state.token = null;
+  show("start");
+}
+
+function send(event) {
+  event.preventDefault();
+  const text = $("message").value.trim();
+  if (!text) return;
+  $("message").value = "";
+  showChatError(null);
+  const clientId = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  const node = addMessage({ direction: "customer", text, pending: !state.socket?.connected });
+  node.dataset.client = clientId;
+  savePending([...pending(), { text, client_id: clientId }]);
+  if (state.socket?.connected) flushPending();
+}
+
+async function downloadTranscript() {
+  const response = await fetch("/transcript", { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!response.ok) return;
+  const blob = await response.blob();
+  const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/)?.[1] || "transcript.txt";
+  const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+function wire() {
+  const form = $("start-form");
+  if (!form) return;
+  form.addEventListener("submit", submitStart);
+  $("composer").addEventListener("submit", send);
+  $("message").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
+  });
+  $("stop-waiting").addEventListener("click", async () => {
+    const answer = await state.socket.emitWithAck("stop_waiting");
+    if (!answer.ok) showChatError("generic");
+  });
+  $("end-chat").addEventListener("click", () => $("confirm-end").showModal());
+  $("confirm-end").addEventListener("close", async () => {
+    if ($("confirm-end").returnValue === "end") await state.socket.emitWithAck("end_chat");
+  });
+  $("transcript").addEventListener("click", downloadTranscript);
+  $("new-chat").addEventListener("click", () => { forget(); location.reload(); });
+  document.addEventListener("visibilitychange", markSeen);
+  const token = localStorage.getItem(config.storageKey);
+  if (token) startChat(token);
+}
+
+wire();

@@ -1,0 +1,45 @@
+// casebridge widget: one <script> tag adds a launcher button and the portal in a panel.
+// Everything lives in a shadow root, so the host page's CSS and ours never meet.
+(function () {
+  "use strict";
+  var settings = __CASEBRIDGE_SETTINGS__;
+  if (window.__casebridgeWidget) return;
+  window.__casebridgeWidget = true;
+
+  function start() {
+    var host = document.createElement("div");
+    host.setAttribute("data-casebridge-widget", "");
+    host.style.cssText = "all: initial; position: fixed; z-index: 2147483000; right: 16px; bottom: 16px;";
+    var root = host.attachShadow({ mode: "open" });
+    var style = document.createElement("style");
+    style.textContent =
+      ":host { all: initial; }" +
+      "button { font: 600 15px/1 system-ui, sans-serif; color: #fff; background: " + settings.colour + ";" +
+      " border: 0; border-radius: 999px; padding: 14px 20px; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); }" +
+      "button:focus-visible { outline: 3px solid #000; outline-offset: 2px; }" +
+      ".panel { position: fixed; right: 16px; bottom: 76px; width: min(400px, calc(100vw - 32px));" +
+      " height: min(620px, calc(100vh - 100px)); border: 0; border-radius: 12px; background: #fff;" +
+      " box-shadow: 0 8px 30px rgba(0,0,0,.3); }" +
+      ".panel[hidden] { display: none; }";
+    var frame = document.createElement("iframe");
+    frame.className = "panel";
+    frame.hidden = true;
+    frame.title = settings.label;
+    frame.setAttribute("allow", "clipboard-write");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = settings.label;
+    button.setAttribute("aria-expanded", "false");
+    button.addEventListener("click", function () {
+      if (!frame.src) frame.src = settings.url;
+      frame.hidden = !frame.hidden;
+      button.textContent = frame.hidden ? settings.label : settings.close;
+      button.setAttribute("aria-expanded", String(!frame.hidden));
+    });
+    root.append(style, frame, button);
+    document.body.appendChild(host);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

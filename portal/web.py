@@ -1,0 +1,334 @@
+"""The portal's HTTP side: pages, the JSON endpoints behind its forms, widget and transcript."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import socketio
+from aiohttp import web
+
+from bridge.core.codes import CodeRefusal
+from bridge.core.errors import (
+    AgentUnavailable,
+    CaseNotFound,
+    CodeRefused,
+    InvalidInput,
+    PortalInactive,
+    PortalNotFound,
+)
+from bridge.core.portals import LANGUAGES, Portal
+from bridge.links import portal_url
+from bridge.services import customer
+from bridge.services.context import ServiceContext
+from bridge.services.intake import NewCase, open_case
+from bridge.services.portals import portal_front
+from portal.device import device_info
+from portal.i18n import catalog, negotiate, translate
+from portal.limits import CustomerLimits
+from portal.live import ChatNamespace, SocketPush
+from portal.origins import Origins
+from portal.transcript import transcript
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+VENDOR = HERE / "node_modules" / "socket.io-client" / "dist"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
+MAX_BODY = 32 * 1024  # a pre-chat form is a few hundred bytes
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    # The brand colour goes into a <style>: only a plain hex colour may.
+    env.tests["match_colour"] = lambda value: bool(_COLOUR.fullmatch(str(value)))
+    return env
+
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+class PortalSite:
+    """Route handlers, bound to the services they call."""
+
+    def __init__(self, ctx: ServiceContext, public_url: str, limits: CustomerLimits) -> None:
+        self.ctx, self.public_url, self.limits = ctx, public_url, limits
+        self.templates = _templates()
+
+    # --- helpers -----------------------------------------------------------------------
+    def _language(self, request: web.Request, default: str) -> str:
+        return negotiate(default, request.headers.get("Accept-Language"), request.query.get("lang"))
+
+    def _render(self, name: str, status: int = 200, **context: Any) -> web.Response:
+        language = context["lang"]
+        html = self.templates.get_template(name).render(
+            t=lambda key, **values: translate(language, key, **values),
+            languages=[(code, catalog(code)["language_name"]) for code in LANGUAGES],
+            **context,
+        )
+        return web.Response(text=html, content_type="text/html", status=status)
+
+    def _not_found(self, request: web.Request) -> web.Response:
+        lang = self._language(request, "en")
+        return self._render("not_found.html", status=404, lang=lang)
+
+    def _errors(self, lang: str, errors: dict[str, str], status: int = 400) -> web.Response:
+        messages = {field: translate(lang, f"errors.{key}") for field, key in errors.items()}
+        return web.json_response({"errors": messages, "codes": errors}, status=status)
+
+    # --- pages -------------------------------------------------------------------------
+    async def portal_page(self, request: web.Request) -> web.Response:
+        subdomain = request.match_info["subdomain"].lower()
+        try:
+            front = await portal_front(self.ctx, subdomain)
+        except PortalNotFound:
+            return self._not_found(request)
+        portal = front.portal
+        lang = self._language(request, portal.language)
+        if not portal.active:
+            view = "unavailable"
+        elif not front.anyone_available and portal.mode.value != "pin":
+            view = "offline"
+        else:
+            view = portal.mode.value
+        response = self._render(
+            "portal.html",
+            status=503 if view == "unavailable" else 200,
+            lang=lang,
+            portal=portal,
+            company=portal.brand_name or portal.company,
+            view=view,
+            agents=front.agents,
+            embedded=request.query.get("embed") == "1",
+            api=f"/p/{portal.subdomain}",
+            config=self._page_config(lang, view, f"/p/{portal.subdomain}", portal.subdomain),
+        )
+        _frame_policy(response, portal)
+        return response
+
+    async def code_page(self, request: web.Request) -> web.Response:
+        lang = self._language(request, "en")
+        return self._render(
+            "portal.html",
+            lang=lang,
+            portal=None,
+            company="casebridge",
+            view="code",
+            agents=[],
+            embedded=False,
+            api="/code",
+            config=self._page_config(lang, "code", "/code", ""),
+        )
+
+    def _page_config(self, lang: str, view: str, api: str, key: str) -> str:
+        """What the page's script needs, as JSON for a <script type=application/json>."""
+        return json.dumps(
+            {
+                "lang": lang,
+                "view": view,
+                "api": api,
+                "storageKey": f"casebridge:{key or 'code'}",
+                "strings": catalog(lang),
+            },
+            ensure_ascii=False,
+        ).replace("</", "<\\/")
+
+    # --- the form's endpoints ----------------------------------------------------------
+    async def agents(self, request: web.Request) -> web.Response:
+        try:
+            front = await portal_front(self.ctx, request.match_info["subdomain"].lower())
+        except PortalNotFound:
+            return web.json_response({"error": "unknown_portal"}, status=404)
+        return web.json_response({"agents": [{"id": i, "name": n} for i, n in front.agents]})
+
+    async def open_case(self, request: web.Request) -> web.Response:
+        subdomain = request.match_info.get("subdomain")
+        lang = negotiate("en", request.headers.get("Accept-Language"), request.query.get("lang"))
+        if self.limits.openings.check(_client_address(request)) > 0:
+            return self._errors(lang, {"form": "rate_limited"}, status=429)
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or (request.content_length or 0) > MAX_BODY:
+            return self._errors(lang, {"form": "generic"})
+        lang = negotiate("en", None, str(body.get("language") or lang))
+        fields = {k: body.get(k) for k in ("first_name", "last_name", "email", "question")}
+        missing = {
+            k: "required"
+            for k, v in fields.items()
+            if k != "question" and not (isinstance(v, str) and v.strip())
+        }
+        if missing:
+            return self._errors(lang, missing)
+        raw_device = body.get("device")
+        sent_device: dict[str, object] = raw_device if isinstance(raw_device, dict) else {}
+        request_ = NewCase(
+            subdomain=subdomain.lower() if subdomain else None,
+            first_name=str(fields["first_name"]),
+            last_name=str(fields["last_name"]),
+            email=str(fields["email"]),
+            question=str(fields["question"] or ""),
+            device=device_info(
+                sent_device,
+                request.headers.get("User-Agent", ""),
+                request.headers.get("Referer", ""),
+            ),
+            language=lang,
+            agent=str(body["agent"]) if body.get("agent") else None,
+            code=str(body["code"])
+            if body.get("code") is not None
+            else ("" if subdomain is None else None),
+            support_request=bool(body.get("support_request")),
+        )
+        try:
+            opened = await open_case(self.ctx, request_)
+        except InvalidInput as problem:
+            return self._errors(lang, {problem.field: _problem_key(problem)})
+        except CodeRefused as refused:
+            reason = refused.reason if isinstance(refused.reason, CodeRefusal) else "unknown"
+            return self._errors(lang, {"code": f"code_{reason}"}, status=409)
+        except AgentUnavailable:
+            return self._errors(lang, {"agent": "agent_unavailable"}, status=409)
+        except PortalInactive:
+            return self._errors(lang, {"form": "inactive"}, status=503)
+        except PortalNotFound:
+            return web.json_response({"error": "unknown_portal"}, status=404)
+        case = opened.case
+        async with self.ctx.db.uow() as uow:
+            portal = await uow.portals.get(case.portal_id)
+        return web.json_response(
+            {
+                "token": opened.token,
+                "reference": case.reference,
+                "type": case.type.value,
+                "status": case.status.value,
+                "portal": portal.subdomain if portal else None,
+                "portal_url": portal_url(self.public_url, portal.subdomain) if portal else None,
+            },
+            status=201,
+        )
+
+    async def transcript(self, request: web.Request) -> web.Response:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return web.json_response({"error": "no_token"}, status=401)
+        try:
+            view = await customer.view_case(self.ctx, token.strip())
+        except CaseNotFound:
+            return web.json_response({"error": "unknown_case"}, status=404)
+        async with self.ctx.db.uow() as uow:
+            portal = await uow.portals.get(view.case.portal_id)
+        company = (portal.brand_name or portal.company) if portal else "casebridge"
+        lang = view.case.language
+        return web.Response(
+            text=transcript(view, company, lang),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{view.case.reference}.txt"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def widget(self, request: web.Request) -> web.Response:
+        subdomain = request.match_info["subdomain"].lower()
+        try:
+            front = await portal_front(self.ctx, subdomain)
+        except PortalNotFound:
+            return web.Response(
+                text=f"/* casebridge: no portal '{subdomain}' */",
+                status=404,
+                content_type="application/javascript",
+            )
+        portal = front.portal
+        lang = self._language(request, portal.language)
+        script = (HERE / "static" / "widget.js").read_text(encoding="utf-8")
+        settings = json.dumps(
+            {
+                "url": portal_url(self.public_url, portal.subdomain) + f"?embed=1&lang={lang}",
+                "label": translate(lang, "open_chat"),
+                "close": translate(lang, "close"),
+                "colour": portal.colour,
+            },
+            ensure_ascii=False,
+        )
+        return web.Response(
+            text=script.replace("__CASEBRIDGE_SETTINGS__", settings),
+            content_type="application/javascript",
+            headers={"Cache-Control": "max-age=300"},
+        )
+
+    async def vendor(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = VENDOR / name
+        if name not in ("socket.io.esm.min.js", "socket.io.esm.min.js.map") or not path.exists():
+            log.error("portal: %s missing; run `npm ci` in portal/ (make run does)", path)
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
+
+def _problem_key(problem: InvalidInput) -> str:
+    """The catalog key for a validation refusal (the core's text is English)."""
+    text = problem.problem.lower()
+    if problem.field == "code":
+        return "code_unknown" if "portal" in text else "code_format"
+    if problem.field == "agent":
+        return "agent"
+    if "valid email" in text:
+        return "email"
+    if "longer than" in text:
+        return "too_long"
+    return "required"
+
+
+def _frame_policy(response: web.Response, portal: Portal) -> None:
+    """Only the portal's allowed origins may frame it, when it names any."""
+    if portal.allowed_origins:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(
+            portal.allowed_origins
+        )
+
+
+def attach(app: web.Application, ctx: ServiceContext, public_url: str) -> SocketPush:
+    """Add the portal's routes and Socket.IO server to `app`; returns the push to wire in."""
+    limits = CustomerLimits()
+    origins = Origins(ctx, public_url)
+    ctx.bus.published.append(origins.on_events)
+    server = socketio.AsyncServer(
+        async_mode="aiohttp", cors_allowed_origins=origins.cors, max_http_buffer_size=64 * 1024
+    )
+    server.register_namespace(ChatNamespace(ctx, limits, origins))
+    server.attach(app, socketio_path="socket.io")
+    site = PortalSite(ctx, public_url, limits)
+    app.router.add_get("/p/{subdomain}", site.portal_page)
+    app.router.add_get("/p/{subdomain}/", site.portal_page)
+    app.router.add_get("/p/{subdomain}/agents", site.agents)
+    app.router.add_post("/p/{subdomain}/cases", site.open_case)
+    app.router.add_get("/p/{subdomain}/widget.js", site.widget)
+    app.router.add_get("/code", site.code_page)
+    app.router.add_post("/code/cases", site.open_case)
+    app.router.add_get("/transcript", site.transcript)
+    app.router.add_get("/portal/vendor/{name}", site.vendor)
+    app.router.add_static("/portal/static/", HERE / "static")
+
+    async def load_origins(_app: web.Application) -> Any:
+        # A database that is down at start-up must not stop the app (healthz reports it); the
+        # cache fills on the next portal change, and the connect check reads the database.
+        try:
+            await origins.refresh()
+        except Exception as trouble:
+            log.warning("portal: allowed origins not loaded yet (%s)", type(trouble).__name__)
+        yield
+
+    app.cleanup_ctx.append(load_origins)
+    return SocketPush(server)

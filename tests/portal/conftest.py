@@ -1,0 +1,77 @@
+"""casebridge's web app with its portal, on a real port; agents act through the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bridge.bootstrap import Components, bootstrap
+from bridge.core.routing import Mode
+from bridge.services import agents as agent_services
+from bridge.services import portals as portal_services
+from bridge.settings import Settings
+from bridge.web import create_app
+from storage.uow import Database
+from tests.slackemu.test_standalone import free_port
+
+PORTALS = {
+    "acme": Mode.BROADCAST,
+    "globex": Mode.MATCH,
+    "initech": Mode.BUTTON,
+    "umbrella": Mode.PIN,
+    "hooli": Mode.QUEUE,
+}
+
+
+@dataclass
+class Site:
+    """A running casebridge portal; `url` is where the customer's browser goes."""
+
+    url: str
+    components: Components
+
+    @property
+    def services(self) -> Any:
+        return self.components.services
+
+    def portal(self, subdomain: str, **query: str) -> str:
+        params = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"{self.url}/p/{subdomain}" + (f"?{params}" if params else "")
+
+
+@pytest.fixture
+async def site(db: Database, database_url: str) -> AsyncIterator[Site]:
+    """Five portals, one per mode; Bob and Carol available, Dave not."""
+    port = free_port()
+    settings = Settings(
+        _env_file=None, database_url=database_url, public_url=f"http://127.0.0.1:{port}"
+    )
+    components = bootstrap(settings)
+    ctx = components.services
+    for number, (subdomain, mode) in enumerate(PORTALS.items()):
+        await portal_services.create_portal(
+            ctx,
+            company=subdomain.title(),
+            subdomain=subdomain,
+            mode=mode,
+            channel_id=f"C0{number}",
+        )
+    for user, name, available in (
+        ("UBOB", "Bob", True),
+        ("UCAROL", "Carol", True),
+        ("UDAVE", "Dave", False),
+    ):
+        await agent_services.ensure_agent(ctx, user, name)
+        if available:
+            await agent_services.set_availability(ctx, user, True)
+    runner = web.AppRunner(create_app(components), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield Site(f"http://127.0.0.1:{port}", components)
+    finally:
+        await runner.cleanup()
