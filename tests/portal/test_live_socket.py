@@ -158,3 +158,29 @@ async def test_only_the_portals_allowed_sites_may_connect_from_a_browser(site: S
     await update_portal(site.services, "acme", allowed_origins=["https://shop.acme.test/"])
     assert not await refused(site, token, "https://shop.acme.test")
     assert await refused(site, token, "https://evil.test")
+
+
+async def test_the_http_side_refuses_clearly_and_lists_only_whos_free(site: Site) -> None:
+    async with aiohttp.ClientSession() as http:
+        agents = await (await http.get(f"{site.url}/p/globex/agents")).json()
+        assert agents == {
+            "agents": [{"id": "UBOB", "name": "Bob"}, {"id": "UCAROL", "name": "Carol"}]
+        }
+        assert (await http.get(f"{site.url}/transcript")).status == 401
+        unknown = await http.get(f"{site.url}/transcript", headers={"Authorization": "Bearer x"})
+        assert unknown.status == 404
+        bad = await http.post(
+            f"{site.url}/p/acme/cases?lang=fr",
+            json={"first_name": "Ana", "last_name": "", "email": "nope", "question": "?"},
+        )
+        assert bad.status == 400
+        assert (await bad.json())["errors"] == {"last_name": "Ce champ est obligatoire."}
+        assert (await http.post(f"{site.url}/p/acme/cases", data="not json")).status == 400
+
+        page = await http.get(f"{site.url}/p/acme")
+        assert "Content-Security-Policy" not in page.headers  # no list: any site may embed
+        await update_portal(site.services, "acme", allowed_origins=["https://shop.acme.test"])
+        page = await http.get(f"{site.url}/p/acme")
+        assert page.headers["Content-Security-Policy"] == (
+            "frame-ancestors 'self' https://shop.acme.test"
+        )
