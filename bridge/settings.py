@@ -65,6 +65,18 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not an http(s) URL")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _wildcard_host(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if "*" not in parts.netloc:
+            return value
+        if not parts.netloc.startswith("*.") or "*" in parts.netloc[2:]:
+            raise ValueError(f"'{value}': a wildcard host is '*.' followed by a host name")
+        if parts.path not in ("", "/"):
+            raise ValueError(f"'{value}': a wildcard host serves portals at '/', not at a path")
+        return value.rstrip("/")
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

@@ -148,7 +148,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 room=room(session["case_id"]),
                 skip_sid=sid,
             )
-        return {"ok": True, "id": posted[0].message_id if posted else None}
+        if not posted:
+            # A resend of a message the server already has (its answer was lost on the way).
+            return {"ok": True, "id": None, "duplicate": True}
+        return {"ok": True, "id": posted[0].message_id}
 
     async def on_seen(self, sid: str, data: Any) -> None:
         session = await self._session(sid)

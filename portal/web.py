@@ -22,7 +22,7 @@ from bridge.core.errors import (
     PortalNotFound,
 )
 from bridge.core.portals import LANGUAGES, Portal
-from bridge.links import portal_url
+from bridge.links import portal_url, subdomain_of_host
 from bridge.services import customer
 from bridge.services.context import ServiceContext
 from bridge.services.intake import NewCase, open_case
@@ -86,8 +86,15 @@ class PortalSite:
         return web.json_response({"errors": messages, "codes": errors}, status=status)
 
     # --- pages -------------------------------------------------------------------------
+    def _subdomain(self, request: web.Request) -> str | None:
+        """The portal a request is for: `/p/<sub>/…`, or the Host under a wildcard PUBLIC_URL."""
+        named = request.match_info.get("subdomain")
+        return named.lower() if named else subdomain_of_host(self.public_url, request.host)
+
     async def portal_page(self, request: web.Request) -> web.Response:
-        subdomain = request.match_info["subdomain"].lower()
+        subdomain = self._subdomain(request)
+        if subdomain is None:
+            return self._not_found(request)
         try:
             front = await portal_front(self.ctx, subdomain)
         except PortalNotFound:
@@ -241,7 +248,7 @@ class PortalSite:
         )
 
     async def widget(self, request: web.Request) -> web.Response:
-        subdomain = request.match_info["subdomain"].lower()
+        subdomain = self._subdomain(request) or ""
         try:
             front = await portal_front(self.ctx, subdomain)
         except PortalNotFound:
@@ -315,6 +322,9 @@ def attach(app: web.Application, ctx: ServiceContext, public_url: str) -> Socket
     app.router.add_get("/p/{subdomain}/agents", site.agents)
     app.router.add_post("/p/{subdomain}/cases", site.open_case)
     app.router.add_get("/p/{subdomain}/widget.js", site.widget)
+    # Under a wildcard PUBLIC_URL, `<sub>.<host>/` is the portal (its forms still post to /p/<sub>).
+    app.router.add_get("/", site.portal_page)
+    app.router.add_get("/widget.js", site.widget)
     app.router.add_get("/code", site.code_page)
     app.router.add_post("/code/cases", site.open_case)
     app.router.add_get("/transcript", site.transcript)

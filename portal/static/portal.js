@@ -4,7 +4,7 @@ import { io } from "/portal/vendor/socket.io.esm.min.js";
 
 const config = JSON.parse(document.getElementById("casebridge-config").textContent);
 const $ = (id) => document.getElementById(id);
-const state = { socket: null, token: null, waitingSince: null, timer: null, ended: false, lastSeen: 0 };
+const state = { socket: null, token: null, waitingSince: null, timer: null, ended: false, lastSeen: 0, flushing: false };
 const pendingKey = `${config.storageKey}:pending`;
 
 function t(key, values = {}) {
@@ -156,22 +156,32 @@ function savePending(list) {
 
 async function flushPending() {
   // Messages typed while offline go out once, in order; the server drops a repeated client_id.
-  for (const item of pending()) {
-    if (!state.socket?.connected) return;
-    const answer = await state.socket.emitWithAck("send", { text: item.text, client_id: item.client_id });
-    if (answer.ok || answer.error !== "rate_limited") {
+  // One flush at a time, reading the queue afresh each turn, so nothing typed meanwhile waits.
+  if (state.flushing) return;
+  state.flushing = true;
+  try {
+    let item;
+    while ((item = pending()[0]) && state.socket?.connected) {
+      const answer = await state.socket.emitWithAck("send", { text: item.text, client_id: item.client_id });
+      if (!answer.ok && answer.error === "rate_limited") {
+        setTimeout(flushPending, (answer.retry_after || 1) * 1000);
+        return;
+      }
       savePending(pending().filter((p) => p.client_id !== item.client_id));
       const node = document.querySelector(`#messages [data-client="${item.client_id}"]`);
-      if (node && answer.ok) {
+      if (node && answer.duplicate) {
+        node.remove(); // the server had it already, and the redraw after reconnecting shows it
+      } else if (node && answer.ok) {
         node.classList.remove("pending");
         node.querySelector("small")?.remove();
         if (answer.id) node.dataset.id = answer.id;
       }
       if (!answer.ok) showChatError(answer.error);
-    } else {
-      setTimeout(flushPending, (answer.retry_after || 1) * 1000);
-      return;
     }
+  } catch {
+    // Disconnected mid-send: the queue is intact, and the next "connect" flushes it.
+  } finally {
+    state.flushing = false;
   }
 }
 

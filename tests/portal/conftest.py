@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +44,17 @@ class Site:
         return f"{self.url}/p/{subdomain}" + (f"?{params}" if params else "")
 
 
-@pytest.fixture
-async def site(db: Database, database_url: str) -> AsyncIterator[Site]:
-    """Five portals, one per mode; Bob and Carol available, Dave not."""
+@asynccontextmanager
+async def running_site(database_url: str, public_url: str | None = None) -> AsyncIterator[Site]:
+    """Five portals, one per mode; Bob and Carol available, Dave not.
+
+    `public_url` may hold `{port}`, filled with the port the site listens on.
+    """
     port = free_port()
     settings = Settings(
-        _env_file=None, database_url=database_url, public_url=f"http://127.0.0.1:{port}"
+        _env_file=None,
+        database_url=database_url,
+        public_url=(public_url or "http://127.0.0.1:{port}").format(port=port),
     )
     components = bootstrap(settings)
     ctx = components.services
@@ -75,3 +81,10 @@ async def site(db: Database, database_url: str) -> AsyncIterator[Site]:
         yield Site(f"http://127.0.0.1:{port}", components)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def site(db: Database, database_url: str) -> AsyncIterator[Site]:
+    """The portal site on its own port, portals at `/p/<subdomain>`."""
+    async with running_site(database_url) as running:
+        yield running

@@ -133,7 +133,7 @@ async def test_a_message_resent_after_a_reconnect_is_stored_once(site: Site) -> 
         view = await again.call("hello", namespace="/chat")
     finally:
         await again.disconnect()
-    assert sent["ok"] and resent["ok"] and resent["id"] is None
+    assert sent["ok"] and resent["ok"] and resent["id"] is None and resent["duplicate"]
     assert [m["text"] for m in view["case"]["messages"]] == ["Help!", "are you there?"]
 
 

@@ -14,7 +14,8 @@ from bridge.services import casework, codes
 from bridge.services.agents import set_availability
 from bridge.services.portals import update_portal
 from tests.browser import artifact
-from tests.portal.conftest import Site
+from tests.portal.conftest import Site, running_site
+from tests.portal.cuttable_proxy import CuttableProxy
 from tests.slackemu.test_standalone import free_port
 
 PHONE = {"width": 375, "height": 740}
@@ -306,3 +307,74 @@ async def test_the_widget_sits_on_another_site_without_touching_its_styles(
         await page.screenshot(path=artifact("portal-widget.png"))
     finally:
         await runner.cleanup()
+
+
+async def test_messages_typed_while_the_connection_is_down_arrive_once_when_it_is_back(
+    site: Site, customer: BrowserContext
+) -> None:
+    site_port = int(site.url.rsplit(":", 1)[1])
+    network = CuttableProxy(target=site_port, port=free_port())
+    await network.start()
+    try:
+        page = await customer.new_page()
+        await page.goto(f"http://127.0.0.1:{network.port}/p/acme")
+        await fill_details(page)
+        await page.get_by_label("Your question").fill("Is anyone there?")
+        await page.get_by_role("button", name="Start chat").click()
+        await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+        await casework.claim(site.services, 1, "UBOB")
+        await casework.post_agent_message(site.services, 1, "UBOB", "Hello, Bob here")
+        await expect(page.get_by_text("Hello, Bob here")).to_be_visible()
+
+        await network.cut()
+        await expect(page.get_by_text("Reconnecting…")).to_be_visible()
+        for text in ("Still there?", "My order is 1234"):
+            await page.get_by_label("Your message").fill(text)
+            await page.keyboard.press("Enter")
+        await expect(page.locator(".message.customer.pending")).to_have_count(2)
+        assert await message_texts(site) == ["Is anyone there?", "Hello, Bob here"]
+
+        await network.start()
+        await expect(page.locator(".message.customer.pending")).to_have_count(0, timeout=15000)
+        assert await message_texts(site) == [
+            "Is anyone there?",
+            "Hello, Bob here",
+            "Still there?",
+            "My order is 1234",
+        ]
+        await page.reload()  # nothing left queued to be sent a second time
+        await expect(page.get_by_text("My order is 1234")).to_have_count(1)
+        await casework.post_agent_message(site.services, 1, "UBOB", "Found it")
+        await expect(page.get_by_text("Found it")).to_be_visible()
+        assert len(await message_texts(site)) == 5
+    finally:
+        await network.cut()
+
+
+async def message_texts(site: Site) -> list[str]:
+    async with site.services.db.uow() as uow:
+        return [m.text for m in await uow.cases.messages(1)]
+
+
+async def test_a_wildcard_public_url_serves_each_portal_on_its_own_host(
+    db: object, database_url: str, customer: BrowserContext
+) -> None:
+    # Chromium resolves every *.localhost name to the loopback address.
+    async with running_site(database_url, "http://*.localhost:{port}") as site:
+        port = site.url.rsplit(":", 1)[1]
+        page = await customer.new_page()
+        await page.goto(f"http://acme.localhost:{port}/")
+        await expect(page.get_by_role("heading", name="Acme")).to_be_visible()
+        await fill_details(page)
+        await page.get_by_label("Your question").fill("Hello from my own host")
+        await page.get_by_role("button", name="Start chat").click()
+        await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+        await casework.claim(site.services, 1, "UCAROL")
+        await casework.post_agent_message(site.services, 1, "UCAROL", "Carol on acme")
+        await expect(page.get_by_text("Carol on acme")).to_be_visible()
+
+        await page.goto(f"http://nobody.localhost:{port}/")
+        await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        script = await page.goto(f"http://hooli.localhost:{port}/widget.js")
+        assert script is not None and script.ok
+        assert f"http://hooli.localhost:{port}?embed=1" in await script.text()

@@ -58,6 +58,8 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SLACK_APP_TOKEN", "xoxb-1", "starts with xapp-"),
         ("CASEBRIDGE_ADMINS", "U1A,alice", "'alice' is not a Slack user id"),
         ("REDIS_URL", "http://x", "not a redis:// URL"),
+        ("PUBLIC_URL", "https://support.*.example.com", "'*.' followed by a host name"),
+        ("PUBLIC_URL", "https://*.example.com/help", "serves portals at '/'"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_one_line_naming_it(
@@ -75,3 +77,8 @@ def test_passwords_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings(env_file=None)
     assert "hunter2" not in str(refused.value)
+
+
+def test_a_wildcard_public_url_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://*.support.example.com/")
+    assert load_settings(env_file=None).public_url == "https://*.support.example.com"
