@@ -12,25 +12,10 @@ SMTP_PORT ?= 2525
 .PHONY: run test lint bench clean
 
 # Without Slack credentials, the local Slack stand-in runs beside casebridge (its UI is where
-# you play the agents) and casebridge talks to it exactly as it would to slack.com. Without
-# SMTP_URL, the stand-in also catches casebridge's email and shows it at /mail.
+# you play the agents) with a demo company seeded in it; casebridge talks to it exactly as it
+# would to slack.com. Without SMTP_URL, the stand-in also catches casebridge's email (/mail).
 run: $(STAMP) $(NODE_MODULES)
-	$(BIN)/casebridge db upgrade
-	@emu=""; emu_args="--port $(SLACKEMU_PORT)"; \
-	if [ -z "$$SLACK_BOT_TOKEN" ]; then \
-	    emu_args="$$emu_args --app-url http://127.0.0.1:$(PORT)/slack/events"; \
-	    export SLACK_BOT_TOKEN=xoxb-local SLACK_SIGNING_SECRET=local-signing-secret \
-	           SLACK_API_URL=http://127.0.0.1:$(SLACKEMU_PORT)/api/; \
-	fi; \
-	if [ -z "$$SMTP_URL" ]; then \
-	    emu_args="$$emu_args --smtp-port $(SMTP_PORT)"; \
-	    export SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT); \
-	fi; \
-	if [ "$$SLACK_BOT_TOKEN" = xoxb-local ] || [ "$$SMTP_URL" = smtp://127.0.0.1:$(SMTP_PORT) ]; then \
-	    $(BIN)/python -m slackemu $$emu_args & emu=$$!; \
-	    trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
-	fi; \
-	$(BIN)/casebridge run --port $(PORT)
+	$(BIN)/casebridge dev --port $(PORT) --slack-port $(SLACKEMU_PORT) --smtp-port $(SMTP_PORT)
 
 test: $(STAMP) $(NODE_MODULES) $(CHROMIUM)
 	$(BIN)/python -m pytest

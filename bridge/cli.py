@@ -15,6 +15,7 @@ from bridge.core.errors import DomainError
 from bridge.core.portals import Portal
 from bridge.core.routing import Mode, parse_mode
 from bridge.links import embed_snippets
+from bridge.local_run import LocalPorts, StartError, run_local
 from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from bridge.settings import ConfigError, Settings, load_settings
@@ -106,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve the portal and the Slack bridge")
     run.add_argument("--host", help="overrides HOST")
     run.add_argument("--port", type=int, help="overrides PORT")
+    dev = sub.add_parser(
+        "dev", help="run with a local Slack stand-in, mail catcher and demo data where unset"
+    )
+    dev.add_argument("--port", type=int, help="casebridge's port (overrides PORT)")
+    dev.add_argument("--slack-port", type=int, default=3100, help="the local Slack's port")
+    dev.add_argument("--smtp-port", type=int, default=2525, help="the mail catcher's port")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     portal = sub.add_parser("portal", help="create and configure portals")
@@ -159,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if overrides:
                 settings = Settings.model_validate({**settings.model_dump(), **overrides})
             _serve(settings)
+        elif args.command == "dev":
+            ports = LocalPorts(args.port or settings.port, args.slack_port, args.smtp_port)
+            asyncio.run(run_local(settings, ports))
         elif args.command == "db":
             asyncio.run(migrate.upgrade(settings.database_url))
             print("database is up to date")
@@ -167,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"casebridge: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CliError, DomainError) as exc:
+    except (CliError, DomainError, StartError) as exc:
         print(f"casebridge: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -183,6 +184,35 @@ async def conversations_open(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     }
 
 
+_CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+
+
+async def conversations_create(emu: EmulatorServer, p: Params) -> dict[str, Any]:
+    """A new channel with the bot as its only member, as when a bot creates one in Slack."""
+    name = p.need("name")
+    if not _CHANNEL_NAME.match(name):
+        raise SlackError("invalid_name_specials")
+    if any(c.name == name for c in emu.workspace.channels.values()):
+        raise SlackError("name_taken")
+    channel = emu.workspace.add_channel(
+        emu.workspace.new_id("C"), name, {BOT_USER_ID}, is_private=p.flag("is_private")
+    )
+    await emu.changed()
+    return {"channel": channel.to_api()}
+
+
+async def conversations_invite(emu: EmulatorServer, p: Params) -> dict[str, Any]:
+    channel = _bot_channel(emu, p.need("channel"))
+    ids = [u.strip() for u in p.need("users").split(",") if u.strip()]
+    for user in ids:
+        emu.workspace.user(user)  # user_not_found for a stranger
+    if all(user in channel.members for user in ids):
+        raise SlackError("already_in_channel")
+    channel.members.update(ids)
+    await emu.changed()
+    return {"channel": channel.to_api()}
+
+
 async def conversations_info(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     return {"channel": _resolve_channel(emu, p.need("channel")).to_api()}
 
@@ -270,6 +300,8 @@ METHODS: dict[str, Method] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "reactions.add": reactions_add,
     "conversations.open": conversations_open,
+    "conversations.create": conversations_create,
+    "conversations.invite": conversations_invite,
     "conversations.info": conversations_info,
     "conversations.list": conversations_list,
     "conversations.members": conversations_members,

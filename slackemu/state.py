@@ -35,6 +35,7 @@ class User:
     is_owner: bool = False
     is_bot: bool = False
     tz: str = "Europe/Lisbon"
+    display_name: str = ""  # what Slack shows; people often leave it empty
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -56,9 +57,9 @@ class User:
             "updated": 1700000000,
             "profile": {
                 "real_name": self.real_name,
-                "display_name": self.name,
+                "display_name": self.display_name,
                 "real_name_normalized": self.real_name,
-                "display_name_normalized": self.name,
+                "display_name_normalized": self.display_name,
                 "email": self.email,
                 "image_48": "",
                 "image_72": "",
@@ -232,9 +233,12 @@ class Workspace:
                 "alice@casebridge.localhost",
                 is_admin=True,
                 is_owner=True,
+                display_name="Alice",
             ),
-            User("UBOB", "bob", "Bob Agent", "bob@casebridge.localhost"),
-            User("UCAROL", "carol", "Carol Agent", "carol@casebridge.localhost"),
+            User("UBOB", "bob", "Bob Agent", "bob@casebridge.localhost", display_name="Bob"),
+            User(
+                "UCAROL", "carol", "Carol Agent", "carol@casebridge.localhost", display_name="Carol"
+            ),
             User(BOT_USER_ID, "casebridge", "casebridge", "", is_bot=True),
         ]
         for person in people:

@@ -59,7 +59,7 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
         users = [
             {
                 "id": u.id,
-                "name": u.name,
+                "name": u.display_name or u.name,  # what Slack shows for a mention
                 "real_name": u.real_name,
                 "is_admin": u.is_admin,
                 "is_bot": u.is_bot,

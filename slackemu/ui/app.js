@@ -40,8 +40,10 @@ function messageNode(message, where, inThread = false) {
   if (message.blocks?.length) node.append(renderBlocks(message.blocks, names(), onAction));
   else node.append(el("div", {}, mrkdwn(message.text || "", names())));
   for (const reaction of message.reactions || []) node.append(el("span", { class: "reaction", text: `:${reaction.name}: ${reaction.count}` }));
-  if (message.reply_count && !inThread) {
-    node.append(el("button", { class: "replies", text: `${message.reply_count} repl${message.reply_count === 1 ? "y" : "ies"}`,
+  if (!inThread && !message.ephemeral) {
+    const count = message.reply_count || 0;
+    const text = count ? `${count} repl${count === 1 ? "y" : "ies"}` : "Reply in thread";
+    node.append(el("button", { class: count ? "replies" : "replies quiet", text,
       onclick: () => { state.thread = message.ts; refresh(); } }));
   }
   return node;

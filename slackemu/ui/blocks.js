@@ -19,24 +19,54 @@ function unescape(text) {
   return text.replace(/&lt;|&gt;|&amp;/g, (m) => ENTITIES[m]);
 }
 
-// *bold*, _italic_ and `code` inside a run of plain text.
+// The emoji casebridge uses, plus a few everyday ones; others show as their :name:.
+const EMOJI = {
+  bell: "🔔", bust_in_silhouette: "👤", email: "📧", envelope: "✉️", eyes: "👀",
+  hourglass_flowing_sand: "⏳", large_green_circle: "🟢", lock: "🔒", no_entry: "⛔",
+  raised_hand: "✋", red_circle: "🔴", speech_balloon: "💬", tada: "🎉", thumbsup: "👍",
+  wastebasket: "🗑️", warning: "⚠️", wave: "👋", white_check_mark: "✅", white_circle: "⚪",
+};
+
+// :emoji:, *bold*, _italic_ and `code` inside a run of plain text. Emoji come first so the
+// underscores of :large_green_circle: are not read as italics.
 function styled(text) {
   const out = document.createDocumentFragment();
-  const pattern = /(\*[^*\n]+\*|_[^_\n]+_|`[^`\n]+`)/g;
+  const pattern = /(:[a-z0-9_+-]+:|\*[^*\n]+\*|_[^_\n]+_|`[^`\n]+`)/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     out.append(unescape(text.slice(last, match.index)));
     const inner = unescape(match[0].slice(1, -1));
-    const tag = match[0][0] === "*" ? "strong" : match[0][0] === "_" ? "em" : "code";
-    out.append(el(tag, { text: inner }));
+    if (match[0][0] === ":") {
+      out.append(el("span", { class: "emoji", title: match[0], text: EMOJI[inner] || match[0] }));
+    } else {
+      const tag = match[0][0] === "*" ? "strong" : match[0][0] === "_" ? "em" : "code";
+      out.append(el(tag, { text: inner }));
+    }
     last = match.index + match[0].length;
   }
   out.append(unescape(text.slice(last)));
   return out;
 }
 
-// Slack's control sequences: <@U123>, <!channel>, <#C123>, <https://x|label>.
+// Lines that start with ">" are a quote, as in Slack (an escaped "&gt;" is just text).
 export function mrkdwn(text, names) {
+  const out = document.createDocumentFragment();
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; ) {
+    const quoted = lines[i].startsWith(">");
+    const group = [];
+    while (i < lines.length && lines[i].startsWith(">") === quoted) {
+      group.push(quoted ? lines[i].slice(1) : lines[i]);
+      i += 1;
+    }
+    const body = inline(group.join("\n"), names);
+    out.append(quoted ? el("blockquote", {}, body) : body);
+  }
+  return out;
+}
+
+// Slack's control sequences: <@U123>, <!channel>, <#C123>, <https://x|label>.
+function inline(text, names) {
   const out = document.createDocumentFragment();
   let last = 0;
   for (const match of text.matchAll(/<([^<>]+)>/g)) {

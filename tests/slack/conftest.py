@@ -146,9 +146,9 @@ async def running_casebridge(
         ctx, company="Acme", subdomain="acme", mode=Mode.BROADCAST, channel_id="C0SUPPORT"
     )
     for user, name, available in (
-        ("UBOB", "bob", True),
-        ("UCAROL", "carol", True),
-        ("UALICE", "alice", False),
+        ("UBOB", "Bob", True),
+        ("UCAROL", "Carol", True),
+        ("UALICE", "Alice", False),
     ):
         await agent_services.ensure_agent(ctx, user, name, is_admin=user == "UALICE")
         if available:

@@ -53,7 +53,7 @@ async def test_a_case_from_first_message_to_deletion(bridge: Casebridge) -> None
     refusal = await slack.wait_for(lambda: slack.ephemerals(loser))
     assert f"already assigned to <@{winner}>" in refusal[0].text
     assert len([m for m in slack.messages("C0SUPPORT") if ref in m.text]) == 1  # updated in place
-    assert push.of(case_id, "agent_joined") == [{"agent": winner.lower()[1:]}]
+    assert push.of(case_id, "agent_joined") == [{"agent": winner[1:].title()}]
 
     # the winner answers in the thread; the customer's page receives exactly that, once
     answer = await slack.user_posts(

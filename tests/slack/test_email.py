@@ -32,7 +32,7 @@ async def test_customer_stops_waiting_and_gets_a_confirmation_in_their_language(
     mailing_bridge: Casebridge, mailbox: MailCatcher
 ) -> None:
     bridge = mailing_bridge
-    await agents.ensure_agent(bridge.services, "UBOB", "bob", email="bob@acme.test")
+    await agents.ensure_agent(bridge.services, "UBOB", "Bob", email="bob@acme.test")
     await agents.set_preference(bridge.services, "UBOB", "email", True)
     opened = await a_customer_opens_chat(bridge)
     ref = opened.case.reference
@@ -106,7 +106,7 @@ async def test_the_assignee_replies_by_email_from_slack(
     assert reply.header("Reply-To") == f"support+{ref.lower()}@acme.test"
     assert reply.header("Content-Language") == "fr"
     assert "Unplug it for <30> seconds." in reply.part("plain")
-    assert "bob" in reply.part("plain")
+    assert "Bob" in reply.part("plain")
     assert "Unplug it for &lt;30&gt; seconds." in reply.part("html")
 
     # the team sees what was sent, in the thread; the case keeps it

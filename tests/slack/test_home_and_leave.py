@@ -36,7 +36,7 @@ async def test_the_assignee_leaves_and_the_case_is_open_to_others(bridge: Casebr
     await bridge.case_message(opened.case.reference, contains="Leave chat")
     await bridge.slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_leave")
     await bridge.case_message(opened.case.reference, contains="Assign to me")
-    assert bridge.push.of(opened.case.id, "agent_left") == [{"agent": "bob"}]
+    assert bridge.push.of(opened.case.id, "agent_left") == [{"agent": "Bob"}]
     async with bridge.services.db.uow() as uow:
         case = await uow.cases.get(opened.case.id)
     assert case is not None and case.status is CaseStatus.UNASSIGNED

@@ -384,3 +384,22 @@ async def test_apps_connections_open_wants_the_app_token() -> None:
     opened = await web_client(slack).apps_connections_open(app_token=APP_TOKEN)
     assert opened["url"].startswith(f"{slack.ws_url}/link/?ticket=")
     await slack.stop()
+
+
+async def test_the_bot_creates_a_channel_and_invites_people(slack: SlackEmu) -> None:
+    client = web_client(slack)
+    created = await client.conversations_create(name="acme-support")
+    channel = created["channel"]
+    assert channel["name"] == "acme-support" and channel["is_member"]
+    await client.conversations_invite(channel=channel["id"], users="UBOB,UCAROL")
+    members = await client.conversations_members(channel=channel["id"])
+    assert {"UBOB", "UCAROL"} <= set(members["members"])
+    for call, refusal in (
+        (client.conversations_create(name="acme-support"), "name_taken"),
+        (client.conversations_create(name="Acme Support!"), "invalid_name_specials"),
+        (client.conversations_invite(channel=channel["id"], users="UBOB"), "already_in_channel"),
+        (client.conversations_invite(channel=channel["id"], users="UNOBODY"), "user_not_found"),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            await call
+        assert refused.value.response["error"] == refusal

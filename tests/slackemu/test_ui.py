@@ -50,7 +50,7 @@ async def test_agent_switches_user_clicks_a_button_and_replies_in_a_thread(
     await page.get_by_role("button", name="Assign to me").click()
     await expect(page.get_by_text("Take this case?")).to_be_visible()
     await page.get_by_role("button", name="Take it").click()
-    await expect(page.get_by_text("claimed by @bob")).to_be_visible()
+    await expect(page.get_by_text("claimed by @Bob")).to_be_visible()
     assert http_rig.heard.actions[0]["user"]["id"] == "UBOB"
 
     await page.fill("#compose-text", "echo hello from the browser")

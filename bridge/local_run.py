@@ -1,0 +1,181 @@
+"""`casebridge dev` (what `make run` runs): casebridge with local stand-ins for what is missing.
+
+Without Slack credentials it starts the local Slack stand-in in its own process
+(`python -m slackemu`), and seeds a demo company in it and in a fresh demo database; without
+SMTP_URL it has the stand-in catch casebridge's email. With real credentials it seeds nothing.
+It prints where to go, and Ctrl-C (or SIGTERM) stops everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.bootstrap import bootstrap
+from bridge.demo import DemoCompany, seed_demo
+from bridge.links import code_page_url, portal_url
+from bridge.settings import Settings
+from bridge.web import create_app
+from storage import migrate
+
+LOCAL_BOT_TOKEN = "xoxb-local"
+LOCAL_SIGNING_SECRET = "local-signing-secret"
+DEMO_DATABASE = Path(".demo") / "casebridge.db"
+STARTUP_SECONDS = 30.0
+
+
+class StartError(Exception):
+    """Something the newcomer has to fix before casebridge can start (one line)."""
+
+
+@dataclass(frozen=True)
+class LocalPorts:
+    web: int
+    slack: int
+    smtp: int
+
+
+def local_settings(settings: Settings, ports: LocalPorts) -> tuple[Settings, bool, bool]:
+    """The settings to run with, and whether the local Slack and the mail catcher are needed."""
+    given = settings.model_fields_set
+    local_slack = settings.slack_bot_token is None
+    local_mail = settings.smtp_url is None
+    changes: dict[str, object] = {"port": ports.web}
+    if "public_url" not in given:
+        changes["public_url"] = f"http://localhost:{ports.web}"
+    if local_slack:
+        changes |= {
+            "slack_bot_token": LOCAL_BOT_TOKEN,
+            "slack_signing_secret": LOCAL_SIGNING_SECRET,
+            "slack_app_token": None,
+            "slack_api_url": f"http://127.0.0.1:{ports.slack}/api/",
+        }
+        if "database_url" not in given:
+            # The stand-in's workspace lives in memory and starts empty; so does the demo's
+            # database, or its cases would point at Slack messages that no longer exist.
+            changes["database_url"] = f"sqlite+aiosqlite:///./{DEMO_DATABASE.as_posix()}"
+    if local_mail:
+        changes["smtp_url"] = f"smtp://127.0.0.1:{ports.smtp}"
+    merged = Settings.model_validate({**settings.model_dump(), **changes})
+    return merged, local_slack, local_mail
+
+
+def _fresh_demo_database(settings: Settings) -> None:
+    if settings.database_url.endswith(DEMO_DATABASE.as_posix()):
+        DEMO_DATABASE.parent.mkdir(exist_ok=True)
+        for leftover in DEMO_DATABASE.parent.glob(DEMO_DATABASE.name + "*"):
+            leftover.unlink()
+
+
+def _start_stand_in(
+    ports: LocalPorts, local_slack: bool, local_mail: bool
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "slackemu", "--port", str(ports.slack)]
+    if local_slack:
+        command += ["--app-url", f"http://127.0.0.1:{ports.web}/slack/events"]
+        command += ["--bot-token", LOCAL_BOT_TOKEN, "--signing-secret", LOCAL_SIGNING_SECRET]
+    if local_mail:
+        command += ["--smtp-port", str(ports.smtp)]
+    # Its own start-up lines would repeat ours; its warnings and errors still show.
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+async def _wait_for_stand_in(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise StartError(
+                    f"the local Slack stand-in stopped at start-up (is port {port} in use?)"
+                )
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"http://127.0.0.1:{port}/_emu/state") as response:
+                    if response.status < 500:
+                        return
+            await asyncio.sleep(0.1)
+    raise StartError(f"the local Slack stand-in did not answer on port {port}")
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def banner(
+    settings: Settings, ports: LocalPorts, demo: DemoCompany | None, local_mail: bool
+) -> str:
+    """Where to go, as the lines printed once everything answers."""
+    lines = ["", "casebridge is running. Open:"]
+    if demo is not None:
+        for portal in demo.portals:
+            lines.append(
+                f"  customer portal ({portal.mode.value:<9}) "
+                f"{portal_url(settings.public_url, portal.subdomain)}"
+            )
+        lines.append(f"  global code page            {code_page_url(settings.public_url)}")
+        lines.append(f"  agents' Slack (local)       http://127.0.0.1:{ports.slack}/")
+        people = ", ".join(f"{a.name}{' (admin)' if a.is_admin else ''}" for a in demo.agents)
+        lines.append(f"  agents, all available:      {people}")
+    if local_mail:
+        lines.append(f"  caught email                http://127.0.0.1:{ports.slack}/mail")
+    lines.append(f"  health                      {settings.public_url.rstrip('/')}/healthz")
+    if demo is not None:
+        lines.append(
+            "The demo starts afresh each time (local Slack and its database). "
+            "Set SLACK_BOT_TOKEN to use a real workspace."
+        )
+    lines.append("Ctrl-C stops everything.")
+    return "\n".join(lines)
+
+
+async def run_local(settings: Settings, ports: LocalPorts) -> None:
+    """Start the stand-ins needed, seed the demo, serve casebridge until a stop signal."""
+    settings, local_slack, local_mail = local_settings(settings, ports)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stand_in = None
+    runner = None
+    try:
+        if local_slack or local_mail:
+            stand_in = _start_stand_in(ports, local_slack, local_mail)
+            await _wait_for_stand_in(stand_in, ports.slack)
+        if local_slack:
+            _fresh_demo_database(settings)
+        await migrate.upgrade(settings.database_url)
+        components = bootstrap(settings)
+        runner = web.AppRunner(create_app(components), access_log=None)
+        demo = None
+        if local_slack:
+            client = AsyncWebClient(token=LOCAL_BOT_TOKEN, base_url=settings.slack_api_url)
+            demo = await seed_demo(components.services, client)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, settings.host, ports.web).start()
+        except OSError as exc:
+            where = f"{settings.host}:{ports.web}"
+            raise StartError(f"cannot listen on {where} ({exc.strerror})") from None
+        print(banner(settings, ports, demo, local_mail), flush=True)
+        await stop.wait()
+        print("\nstopping…", flush=True)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        _stop(stand_in)

@@ -1,0 +1,193 @@
+"""The whole journey as a newcomer plays it after `make run`: a customer on the portal in one
+browser tab, an agent in the local Slack in another, and the email in the mail catcher.
+
+`casebridge dev` (what `make run` runs) is started as its own process tree, exactly as the
+README says, and stopped with Ctrl-C's signal at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from bridge.settings import Settings
+from tests.browser import artifact
+from tests.slackemu.test_standalone import free_port
+
+STARTUP_SECONDS = 60  # the README's promise for `make run`
+SCREENSHOTS = os.environ.get("CASEBRIDGE_SCREENSHOTS")  # `make screenshots` sets docs/
+
+
+@dataclass
+class Demo:
+    """The running demo: where the portal, the local Slack and the caught mail are."""
+
+    portal: str
+    slack: str
+    banner: str
+
+    def mail(self) -> str:
+        return f"{self.slack}/mail"
+
+
+def _clean_environment() -> dict[str, str]:
+    """This machine's environment without any casebridge setting, so the demo decides."""
+    ours = {name.upper() for name in Settings.model_fields}
+    proxies = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key.upper() not in ours and key.upper() not in proxies
+    }
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    web, slack, smtp = free_port(), free_port(), free_port()
+    env = _clean_environment() | {"GRACE_PERIOD_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "0.5"}
+    errors = (tmp_path / "stderr.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bridge.cli",
+        "dev",
+        f"--port={web}",
+        f"--slack-port={slack}",
+        f"--smtp-port={smtp}",
+        cwd=tmp_path,  # the demo database goes under tmp_path/.demo
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=errors,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(STARTUP_SECONDS):
+            while not lines or lines[-1] != "Ctrl-C stops everything.":
+                line = await process.stdout.readline()
+                if not line:
+                    raise AssertionError("casebridge dev stopped:\n" + _read(tmp_path))
+                lines.append(line.decode().rstrip())
+        yield Demo(f"http://localhost:{web}", f"http://127.0.0.1:{slack}", "\n".join(lines))
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
+        async with asyncio.timeout(20):
+            status = await process.wait()
+        errors.close()
+    assert status == 0, _read(tmp_path)
+    assert "Traceback" not in _read(tmp_path)
+
+
+def _read(tmp_path: Path) -> str:
+    return (tmp_path / "stderr.log").read_text(errors="replace")
+
+
+def _shot(name: str) -> str:
+    return str(Path(SCREENSHOTS) / name) if SCREENSHOTS else artifact(name)
+
+
+@pytest.fixture
+async def two_tabs(browser: Browser) -> AsyncIterator[tuple[BrowserContext, BrowserContext]]:
+    customer = await browser.new_context(
+        locale="en-US", accept_downloads=True, viewport={"width": 1000, "height": 760}
+    )
+    agent = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 760})
+    yield customer, agent
+    await customer.close()
+    await agent.close()
+
+
+async def open_chat(page: Page, portal: str, name: str, email: str, question: str) -> None:
+    await page.goto(portal)
+    await page.get_by_label("First name").fill(name)
+    await page.get_by_label("Last name").fill("Lima")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Your question").fill(question)
+    await page.get_by_role("button", name="Start chat").click()
+    await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+
+
+async def test_make_run_prints_where_to_go(demo: Demo) -> None:
+    for line in (
+        f"{demo.portal}/p/acme",
+        f"{demo.portal}/p/globex",
+        f"{demo.portal}/p/umbrella",
+        f"{demo.portal}/code",
+        f"{demo.slack}/",
+        f"{demo.slack}/mail",
+        "Alice (admin), Bob, Carol",
+    ):
+        assert line in demo.banner
+
+
+async def test_customer_and_agent_play_a_case_from_first_message_to_transcript(
+    demo: Demo, two_tabs: tuple[BrowserContext, BrowserContext], tmp_path: Path
+) -> None:
+    customer_tab, agent_tab = two_tabs
+    customer = await customer_tab.new_page()
+    await open_chat(
+        customer, f"{demo.portal}/p/hooli", "Ana", "ana@example.com", "My invoice shows 3 seats"
+    )
+
+    # Bob, in the local Slack, sees the case in #hooli-support and claims it.
+    agent = await agent_tab.new_page()
+    await agent.goto(f"{demo.slack}/?as=UBOB")
+    await agent.get_by_role("button", name="# hooli-support").click()
+    case = agent.locator("#messages article").filter(has_text="C-000001")
+    await expect(case).to_contain_text("My invoice shows 3 seats")
+    await case.get_by_role("button", name="Assign to me").click()
+    await expect(customer.get_by_text("Bob joined the chat.")).to_be_visible()
+
+    # They talk in the case's thread.
+    await case.get_by_role("button", name=re.compile("Reply in thread|repl")).click()
+    await agent.fill("#thread-text", "Hi Ana, I am fixing the seat count now.")
+    await agent.get_by_role("button", name="Reply", exact=True).click()
+    await expect(customer.get_by_text("I am fixing the seat count now.")).to_be_visible()
+    await customer.get_by_label("Your message").fill("Thank you! It should be 2 seats.")
+    await customer.keyboard.press("Enter")
+    await expect(agent.locator("#thread")).to_contain_text("It should be 2 seats.")
+    await customer.screenshot(path=_shot("customer-portal.png"))
+    await agent.screenshot(path=_shot("agent-slack.png"))
+
+    # Bob resolves; Ana sees the chat end and downloads the transcript.
+    await case.get_by_role("button", name="Resolve").click()
+    await expect(customer.locator("#done-text")).to_have_text("The chat has ended.")
+    async with customer.expect_download() as downloading:
+        await customer.get_by_role("button", name="Download transcript").click()
+    saved = tmp_path / "transcript.txt"
+    await (await downloading.value).save_as(saved)
+    transcript = saved.read_text(encoding="utf-8")
+    assert "Reference: C-000001" in transcript
+    assert "You: My invoice shows 3 seats" in transcript
+    assert "Bob: Hi Ana, I am fixing the seat count now." in transcript
+    assert "You: Thank you! It should be 2 seats." in transcript
+
+
+async def test_a_customer_who_gives_up_waiting_gets_an_email_confirmation(
+    demo: Demo, two_tabs: tuple[BrowserContext, BrowserContext]
+) -> None:
+    customer_tab, agent_tab = two_tabs
+    customer = await customer_tab.new_page()
+    await open_chat(
+        customer, f"{demo.portal}/p/hooli", "Zoe", "zoe@example.com", "Can I pay by invoice?"
+    )
+    await customer.close()  # nobody claimed it, and the customer went away
+
+    # The grace period (3 s here) passes: the wait becomes a support request, answered by email.
+    agent = await agent_tab.new_page()
+    await agent.goto(f"{demo.slack}/?as=UCAROL")
+    await agent.get_by_role("button", name="# hooli-support").click()
+    await expect(agent.locator("#messages")).to_contain_text("Support request", timeout=20000)
+    await agent.goto(demo.mail())
+    caught = agent.locator("#mail-list li").filter(has_text="zoe@example.com")
+    await expect(caught).to_contain_text("We received your request C-000001", timeout=20000)
