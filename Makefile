@@ -9,7 +9,7 @@ PORT ?= 8080
 SLACKEMU_PORT ?= 3100
 SMTP_PORT ?= 2525
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 # Without Slack credentials, the local Slack stand-in runs beside casebridge (its UI is where
 # you play the agents) with a demo company seeded in it; casebridge talks to it exactly as it
@@ -24,6 +24,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Re-make the README's screenshots (docs/screenshots/) with the end-to-end test; the agent's
+# side shows Slack's emoji, so the emoji font is installed first.
+screenshots: $(STAMP) $(NODE_MODULES) $(CHROMIUM)
+	@fc-list 2>/dev/null | grep -qi "color emoji" || DEBIAN_FRONTEND=noninteractive \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq fonts-noto-color-emoji
+	mkdir -p docs/screenshots
+	CASEBRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e -k transcript
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py

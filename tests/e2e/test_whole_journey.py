@@ -99,7 +99,7 @@ def _shot(name: str) -> str:
 @pytest.fixture
 async def two_tabs(browser: Browser) -> AsyncIterator[tuple[BrowserContext, BrowserContext]]:
     customer = await browser.new_context(
-        locale="en-US", accept_downloads=True, viewport={"width": 1000, "height": 760}
+        locale="en-US", accept_downloads=True, viewport={"width": 560, "height": 720}
     )
     agent = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 760})
     yield customer, agent
