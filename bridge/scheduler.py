@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -27,9 +28,28 @@ def timings_from(settings: Settings) -> sweeps.Timings:
     )
 
 
+class Sweeps:
+    """The scheduler with its sweeps; `stop()` lets a running sweep finish instead of cutting
+    it off mid-transaction (APScheduler's own shutdown cancels running coroutine jobs)."""
+
+    def __init__(self, scheduler: AsyncIOScheduler, running: set[asyncio.Task[object]]) -> None:
+        self.scheduler, self.running = scheduler, running
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """No new runs; wait (bounded) for the ones under way; then shut the scheduler down."""
+        self.scheduler.pause()
+        if self.running:
+            await asyncio.wait(set(self.running), timeout=grace_seconds)
+        self.scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs on the loop's next turn
+
+
 def build_scheduler(
     settings: Settings, ctx: ServiceContext, deliverers: Sequence[OutboxDeliverer]
-) -> AsyncIOScheduler:
+) -> Sweeps:
     """One interval job per sweep; a slow run is never doubled nor queued up behind itself."""
     timings = timings_from(settings)
     every = settings.sweep_interval_seconds
@@ -50,9 +70,10 @@ def build_scheduler(
     # APScheduler logs every run at INFO; the sweeps log their own actions instead.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone="UTC")
+    running: set[asyncio.Task[object]] = set()
     for name, job in jobs.items():
         scheduler.add_job(
-            _logged(name, job),
+            _logged(name, job, running),
             "interval",
             seconds=every,
             id=name,
@@ -61,14 +82,21 @@ def build_scheduler(
             max_instances=1,
             misfire_grace_time=None,
         )
-    return scheduler
+    return Sweeps(scheduler, running)
 
 
-def _logged(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+def _logged(
+    name: str, job: Callable[[], Awaitable[object]], running: set[asyncio.Task[object]]
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            running.add(task)
         try:
             await job()
         except Exception:
             log.exception("sweep %s failed; it runs again next interval", name)
+        finally:
+            running.discard(task)
 
     return run

@@ -47,7 +47,7 @@ def _background(components: Components) -> Callable[[web.Application], AsyncIter
         scheduler = build_scheduler(components.settings, components.services, deliverers)
         scheduler.start()
         yield
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
         if components.mail is not None and delivering is not None:
             await components.mail.stop(delivering)
 

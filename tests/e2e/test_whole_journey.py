@@ -7,11 +7,8 @@ README says, and stopped with Ctrl-C's signal at the end.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +16,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from bridge.settings import Settings
 from tests.browser import artifact
+from tests.e2e.dev_process import DevPorts, clean_environment, running_dev
 from tests.slackemu.test_standalone import free_port
 
-STARTUP_SECONDS = 60  # the README's promise for `make run`
 SCREENSHOTS = os.environ.get("CASEBRIDGE_SCREENSHOTS")  # `make screenshots` sets docs/
 
 
@@ -39,57 +35,12 @@ class Demo:
         return f"{self.slack}/mail"
 
 
-def _clean_environment() -> dict[str, str]:
-    """This machine's environment without any casebridge setting, so the demo decides."""
-    ours = {name.upper() for name in Settings.model_fields}
-    proxies = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if key.upper() not in ours and key.upper() not in proxies
-    }
-
-
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    web, slack, smtp = free_port(), free_port(), free_port()
-    env = _clean_environment() | {"GRACE_PERIOD_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "0.5"}
-    errors = (tmp_path / "stderr.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bridge.cli",
-        "dev",
-        f"--port={web}",
-        f"--slack-port={slack}",
-        f"--smtp-port={smtp}",
-        cwd=tmp_path,  # the demo database goes under tmp_path/.demo
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=errors,
-        start_new_session=True,  # its own process group, like a terminal's foreground job
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    try:
-        async with asyncio.timeout(STARTUP_SECONDS):
-            while not lines or lines[-1] != "Ctrl-C stops everything.":
-                line = await process.stdout.readline()
-                if not line:
-                    raise AssertionError("casebridge dev stopped:\n" + _read(tmp_path))
-                lines.append(line.decode().rstrip())
-        yield Demo(f"http://localhost:{web}", f"http://127.0.0.1:{slack}", "\n".join(lines))
-    finally:
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
-        async with asyncio.timeout(20):
-            status = await process.wait()
-        errors.close()
-    assert status == 0, _read(tmp_path)
-    assert "Traceback" not in _read(tmp_path)
-
-
-def _read(tmp_path: Path) -> str:
-    return (tmp_path / "stderr.log").read_text(errors="replace")
+    ports = DevPorts(free_port(), free_port(), free_port())
+    env = clean_environment(GRACE_PERIOD_SECONDS="3", SWEEP_INTERVAL_SECONDS="0.5")
+    async with running_dev(tmp_path, ports, env) as banner:
+        yield Demo(f"http://localhost:{ports.web}", f"http://127.0.0.1:{ports.slack}", banner)
 
 
 def _shot(name: str) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bridge.clock import FakeClock
-from bridge.scheduler import build_scheduler, timings_from
+from bridge.scheduler import Sweeps, _logged, build_scheduler, timings_from
 from bridge.services.context import EventBus, Policies, ServiceContext
 from bridge.settings import Settings
 from storage.uow import Database
@@ -20,7 +25,7 @@ def test_every_sweep_is_an_interval_job_that_never_doubles_up() -> None:
         policies=Policies(),
     )
     scheduler = build_scheduler(settings, ctx, [])
-    jobs = {job.id: job for job in scheduler.get_jobs()}
+    jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
 
     assert set(jobs) == {
         "abandoned waits",
@@ -50,3 +55,27 @@ def test_timings_come_from_the_settings_and_the_warning_never_precedes_the_wait(
     assert timings.max_wait == timedelta(seconds=45)
     assert timings.warn_before == timedelta(seconds=45)
     assert timings.unseen_reply == timedelta(seconds=90)
+
+
+async def test_stopping_lets_a_sweep_under_way_finish_its_transaction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow_sweep() -> None:
+        started.set()
+        await asyncio.sleep(0.3)  # mid-transaction when Ctrl-C arrives
+        finished.set()
+
+    running: set[asyncio.Task[object]] = set()
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(_logged("slow", slow_sweep, running), "interval", seconds=0.05)
+    sweeps = Sweeps(scheduler, running)
+    sweeps.start()
+    await asyncio.wait_for(started.wait(), timeout=10)
+
+    await sweeps.stop()
+
+    assert finished.is_set()  # not cancelled half-way
+    assert not scheduler.running
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

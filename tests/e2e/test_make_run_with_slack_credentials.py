@@ -1,0 +1,51 @@
+"""`make run` with Slack credentials connects to that workspace and seeds nothing.
+
+Here the workspace is a SlackEmu started by the test at its own address: to casebridge it is
+"the real Slack", reached only through the SLACK_* settings, as slack.com would be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slackemu.emulator import SlackEmu
+from tests.e2e.dev_process import DevPorts, clean_environment, running_dev
+from tests.slackemu.test_standalone import free_port
+
+
+@pytest.mark.parametrize("mode", ["socket", "http"])
+async def test_with_credentials_it_serves_that_workspace_and_seeds_nothing(
+    tmp_path: Path, mode: str
+) -> None:
+    ports = DevPorts(free_port(), free_port(), free_port())
+    workspace = SlackEmu(
+        bot_token="xoxb-real-looking",
+        signing_secret="a-real-signing-secret",
+        app_url=f"http://127.0.0.1:{ports.web}/slack/events" if mode == "http" else None,
+        app_token="xapp-real-looking" if mode == "socket" else None,
+    )
+    credentials = {
+        "SLACK_BOT_TOKEN": workspace.bot_token,
+        "SLACK_SIGNING_SECRET": "a-real-signing-secret",
+        "SLACK_API_URL": "",  # filled once the workspace listens
+    }
+    if mode == "socket":
+        credentials["SLACK_APP_TOKEN"] = "xapp-real-looking"
+    async with workspace:
+        credentials["SLACK_API_URL"] = workspace.api_url
+        channels_before = set(workspace.workspace.channels)
+        async with running_dev(tmp_path, ports, clean_environment(**credentials)) as banner:
+            assert "customer portal" not in banner and "Alice" not in banner
+            assert f"http://127.0.0.1:{ports.slack}/mail" in banner  # mail is still caught
+            before = len(workspace.ephemerals("UBOB"))
+            outcome = await workspace.user_runs("UBOB", "C0SUPPORT", "/casebridge status")
+            assert outcome.ok, outcome
+            reply = await workspace.wait_for(lambda: workspace.ephemerals("UBOB")[before:] or None)
+            assert "unavailable" in reply[0].text.lower()
+        assert set(workspace.workspace.channels) - channels_before <= {
+            c.id for c in workspace.workspace.channels.values() if c.is_im
+        }  # no demo channels; at most the bot's DMs
+    assert (tmp_path / "casebridge.db").exists()  # DATABASE_URL's default, kept between runs
+    assert not (tmp_path / ".demo").exists()
