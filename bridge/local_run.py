@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.bootstrap import bootstrap
+from bridge.core.routing import Mode
 from bridge.demo import DemoCompany, seed_demo
 from bridge.links import code_page_url, portal_url
+from bridge.services.portals import list_portals
 from bridge.settings import Settings
 from bridge.web import create_app
 from storage import migrate
@@ -118,17 +121,22 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 def banner(
-    settings: Settings, ports: LocalPorts, demo: DemoCompany | None, local_mail: bool
+    settings: Settings,
+    ports: LocalPorts,
+    portals: Sequence[tuple[str, Mode]],
+    demo: DemoCompany | None,
+    local_mail: bool,
 ) -> str:
     """Where to go, as the lines printed once everything answers."""
     lines = ["", "casebridge is running. Open:"]
+    for subdomain, mode in portals:
+        lines.append(
+            f"  customer portal ({mode.value:<9}) {portal_url(settings.public_url, subdomain)}"
+        )
+    if not portals:
+        lines.append("  (no portals yet: `/casebridge portal create` in a support channel)")
+    lines.append(f"  global code page            {code_page_url(settings.public_url)}")
     if demo is not None:
-        for portal in demo.portals:
-            lines.append(
-                f"  customer portal ({portal.mode.value:<9}) "
-                f"{portal_url(settings.public_url, portal.subdomain)}"
-            )
-        lines.append(f"  global code page            {code_page_url(settings.public_url)}")
         lines.append(f"  agents' Slack (local)       http://127.0.0.1:{ports.slack}/")
         people = ", ".join(f"{a.name}{' (admin)' if a.is_admin else ''}" for a in demo.agents)
         lines.append(f"  agents, all available:      {people}")
@@ -172,7 +180,8 @@ async def run_local(settings: Settings, ports: LocalPorts) -> None:
         except OSError as exc:
             where = f"{settings.host}:{ports.web}"
             raise StartError(f"cannot listen on {where} ({exc.strerror})") from None
-        print(banner(settings, ports, demo, local_mail), flush=True)
+        portals = [(p.subdomain, p.mode) for p in await list_portals(components.services)]
+        print(banner(settings, ports, portals, demo, local_mail), flush=True)
         await stop.wait()
         print("\nstopping…", flush=True)
     finally:

@@ -37,7 +37,7 @@ async def test_with_credentials_it_serves_that_workspace_and_seeds_nothing(
         credentials["SLACK_API_URL"] = workspace.api_url
         channels_before = set(workspace.workspace.channels)
         async with running_dev(tmp_path, ports, clean_environment(**credentials)) as banner:
-            assert "customer portal" not in banner and "Alice" not in banner
+            assert "no portals yet" in banner and "Alice" not in banner
             assert f"http://127.0.0.1:{ports.slack}/mail" in banner  # mail is still caught
             before = len(workspace.ephemerals("UBOB"))
             outcome = await workspace.user_runs("UBOB", "C0SUPPORT", "/casebridge status")
