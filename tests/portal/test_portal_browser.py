@@ -34,6 +34,15 @@ async def fill_details(page: Page) -> None:
     await page.get_by_label("Email").fill("ana@example.com")
 
 
+async def start_chat(page: Page, url: str, question: str) -> None:
+    """The customer fills in the pre-chat form and waits for an agent."""
+    await page.goto(url)
+    await fill_details(page)
+    await page.get_by_label("Your question").fill(question)
+    await page.get_by_role("button", name="Start chat").click()
+    await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+
+
 async def the_case(site: Site, number: int = 1):  # type: ignore[no-untyped-def]
     async with site.services.db.uow() as uow:
         return await uow.cases.get(number)
@@ -187,11 +196,7 @@ async def test_end_chat_then_download_the_transcript(
     site: Site, customer: BrowserContext, tmp_path: Path
 ) -> None:
     page = await customer.new_page()
-    await page.goto(site.portal("acme"))
-    await fill_details(page)
-    await page.get_by_label("Your question").fill("How do I reset it?")
-    await page.get_by_role("button", name="Start chat").click()
-    await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+    await start_chat(page, site.portal("acme"), "How do I reset it?")
     await casework.claim(site.services, 1, "UBOB")
     await casework.post_agent_message(site.services, 1, "UBOB", "Hold the button 10 s")
     await expect(page.get_by_text("Hold the button 10 s")).to_be_visible()
@@ -215,11 +220,7 @@ async def test_a_reload_mid_chat_resumes_the_same_chat(
     site: Site, customer: BrowserContext
 ) -> None:
     page = await customer.new_page()
-    await page.goto(site.portal("acme"))
-    await fill_details(page)
-    await page.get_by_label("Your question").fill("First question")
-    await page.get_by_role("button", name="Start chat").click()
-    await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+    await start_chat(page, site.portal("acme"), "First question")
     await casework.claim(site.services, 1, "UBOB")
     await casework.post_agent_message(site.services, 1, "UBOB", "Answer one")
     await expect(page.get_by_text("Answer one")).to_be_visible()
@@ -317,11 +318,7 @@ async def test_messages_typed_while_the_connection_is_down_arrive_once_when_it_i
     await network.start()
     try:
         page = await customer.new_page()
-        await page.goto(f"http://127.0.0.1:{network.port}/p/acme")
-        await fill_details(page)
-        await page.get_by_label("Your question").fill("Is anyone there?")
-        await page.get_by_role("button", name="Start chat").click()
-        await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+        await start_chat(page, f"http://127.0.0.1:{network.port}/p/acme", "Is anyone there?")
         await casework.claim(site.services, 1, "UBOB")
         await casework.post_agent_message(site.services, 1, "UBOB", "Hello, Bob here")
         await expect(page.get_by_text("Hello, Bob here")).to_be_visible()
