@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
 import subprocess
 import sys
@@ -48,7 +49,9 @@ class LocalPorts:
     smtp: int
 
 
-def local_settings(settings: Settings, ports: LocalPorts) -> tuple[Settings, bool, bool]:
+def local_settings(
+    settings: Settings, ports: LocalPorts, local_token: str = LOCAL_BOT_TOKEN
+) -> tuple[Settings, bool, bool]:
     """The settings to run with, and whether the local Slack and the mail catcher are needed."""
     given = settings.model_fields_set
     local_slack = settings.slack_bot_token is None
@@ -58,7 +61,7 @@ def local_settings(settings: Settings, ports: LocalPorts) -> tuple[Settings, boo
         changes["public_url"] = f"http://localhost:{ports.web}"
     if local_slack:
         changes |= {
-            "slack_bot_token": LOCAL_BOT_TOKEN,
+            "slack_bot_token": local_token,
             "slack_signing_secret": LOCAL_SIGNING_SECRET,
             "slack_app_token": None,
             "slack_api_url": f"http://127.0.0.1:{ports.slack}/api/",
@@ -81,19 +84,20 @@ def _fresh_demo_database(settings: Settings) -> None:
 
 
 def _start_stand_in(
-    ports: LocalPorts, local_slack: bool, local_mail: bool
+    ports: LocalPorts, token: str, local_slack: bool, local_mail: bool
 ) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "slackemu", "--port", str(ports.slack)]
+    command = [sys.executable, "-m", "slackemu", "--port", str(ports.slack), "--bot-token", token]
     if local_slack:
         command += ["--app-url", f"http://127.0.0.1:{ports.web}/slack/events"]
-        command += ["--bot-token", LOCAL_BOT_TOKEN, "--signing-secret", LOCAL_SIGNING_SECRET]
+        command += ["--signing-secret", LOCAL_SIGNING_SECRET]
     if local_mail:
         command += ["--smtp-port", str(ports.smtp)]
     # Its own start-up lines would repeat ours; its warnings and errors still show.
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
-async def _wait_for_stand_in(process: subprocess.Popen[bytes], port: int) -> None:
+async def _wait_for_stand_in(process: subprocess.Popen[bytes], port: int, token: str) -> None:
+    """Until our stand-in answers: this run's token tells it from one left over on the port."""
     deadline = time.monotonic() + STARTUP_SECONDS
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
@@ -101,9 +105,10 @@ async def _wait_for_stand_in(process: subprocess.Popen[bytes], port: int) -> Non
                 raise StartError(
                     f"the local Slack stand-in stopped at start-up (is port {port} in use?)"
                 )
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"http://127.0.0.1:{port}/_emu/state") as response:
-                    if response.status < 500:
+            with contextlib.suppress(aiohttp.ClientError, ValueError):
+                url = f"http://127.0.0.1:{port}/api/auth.test"
+                async with session.post(url, data={"token": token}) as response:
+                    if (await response.json()).get("ok"):
                         return
             await asyncio.sleep(0.1)
     raise StartError(f"the local Slack stand-in did not answer on port {port}")
@@ -154,7 +159,8 @@ def banner(
 
 async def run_local(settings: Settings, ports: LocalPorts) -> None:
     """Start the stand-ins needed, seed the demo, serve casebridge until a stop signal."""
-    settings, local_slack, local_mail = local_settings(settings, ports)
+    token = f"{LOCAL_BOT_TOKEN}-{secrets.token_hex(6)}"
+    settings, local_slack, local_mail = local_settings(settings, ports, token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -163,18 +169,19 @@ async def run_local(settings: Settings, ports: LocalPorts) -> None:
     runner = None
     try:
         if local_slack or local_mail:
-            stand_in = _start_stand_in(ports, local_slack, local_mail)
-            await _wait_for_stand_in(stand_in, ports.slack)
+            stand_in = _start_stand_in(ports, token, local_slack, local_mail)
+            await _wait_for_stand_in(stand_in, ports.slack, token)
         if local_slack:
             _fresh_demo_database(settings)
         await migrate.upgrade(settings.database_url)
         components = bootstrap(settings)
-        runner = web.AppRunner(create_app(components), access_log=None)
+        app_runner = web.AppRunner(create_app(components), access_log=None)
+        await app_runner.setup()
+        runner = app_runner  # from here on, cleaning up also disposes of the database
         demo = None
         if local_slack:
-            client = AsyncWebClient(token=LOCAL_BOT_TOKEN, base_url=settings.slack_api_url)
+            client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
             demo = await seed_demo(components.services, client)
-        await runner.setup()
         try:
             await web.TCPSite(runner, settings.host, ports.web).start()
         except OSError as exc:
