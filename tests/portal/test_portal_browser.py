@@ -52,12 +52,7 @@ async def test_customer_opens_chat_agent_joins_and_they_talk(
     site: Site, customer: BrowserContext
 ) -> None:
     page = await customer.new_page()
-    await page.goto(site.portal("acme"))
-    await fill_details(page)
-    await page.get_by_label("Your question").fill("My <b>printer</b> is on fire")
-    await page.get_by_role("button", name="Start chat").click()
-
-    await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
+    await start_chat(page, site.portal("acme"), "My <b>printer</b> is on fire")
     await expect(page.get_by_text("My <b>printer</b> is on fire")).to_be_visible()  # as text
     case = await the_case(site)
     assert case.device.browser.startswith("Chrome") and case.device.os == "Linux"
@@ -181,10 +176,7 @@ async def test_stop_waiting_leaves_the_question_as_a_support_request(
     site: Site, customer: BrowserContext
 ) -> None:
     page = await customer.new_page()
-    await page.goto(site.portal("acme"))
-    await fill_details(page)
-    await page.get_by_label("Your question").fill("Still broken")
-    await page.get_by_role("button", name="Start chat").click()
+    await start_chat(page, site.portal("acme"), "Still broken")
     await page.get_by_role("button", name="Stop waiting and leave my question").click()
 
     await expect(page.get_by_text("support request C-000001", exact=False)).to_be_visible()
@@ -360,12 +352,8 @@ async def test_a_wildcard_public_url_serves_each_portal_on_its_own_host(
     async with running_site(database_url, "http://*.localhost:{port}") as site:
         port = site.url.rsplit(":", 1)[1]
         page = await customer.new_page()
-        await page.goto(f"http://acme.localhost:{port}/")
+        await start_chat(page, f"http://acme.localhost:{port}/", "Hello from my own host")
         await expect(page.get_by_role("heading", name="Acme")).to_be_visible()
-        await fill_details(page)
-        await page.get_by_label("Your question").fill("Hello from my own host")
-        await page.get_by_role("button", name="Start chat").click()
-        await expect(page.get_by_text("Waiting for an agent…")).to_be_visible()
         await casework.claim(site.services, 1, "UCAROL")
         await casework.post_agent_message(site.services, 1, "UCAROL", "Carol on acme")
         await expect(page.get_by_text("Carol on acme")).to_be_visible()
