@@ -6,6 +6,8 @@ Here the workspace is a SlackEmu started by the test at its own address: to case
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,26 @@ async def test_with_credentials_it_serves_that_workspace_and_seeds_nothing(
         }  # no demo channels; at most the bot's DMs
     assert (tmp_path / "casebridge.db").exists()  # DATABASE_URL's default, kept between runs
     assert not (tmp_path / ".demo").exists()
+
+
+async def test_a_stand_in_left_running_on_the_port_is_not_taken_for_ours(tmp_path: Path) -> None:
+    async with SlackEmu() as leftover:  # a previous `make run`'s local Slack, still up
+        port = int(leftover.url.rsplit(":", 1)[1])
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bridge.cli",
+            "dev",
+            f"--port={free_port()}",
+            f"--slack-port={port}",
+            f"--smtp-port={free_port()}",
+            cwd=tmp_path,
+            env=clean_environment(),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, errors = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2
+    assert f"the local Slack stand-in stopped at start-up (is port {port} in use?)" in (
+        errors.decode()
+    )

@@ -11,6 +11,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bridge.core.cases import CaseType
 from bridge.services import casework, codes
+from bridge.services import customer as customer_services
 from bridge.services.agents import set_availability
 from bridge.services.portals import update_portal
 from tests.browser import artifact
@@ -363,3 +364,25 @@ async def test_a_wildcard_public_url_serves_each_portal_on_its_own_host(
         script = await page.goto(f"http://hooli.localhost:{port}/widget.js")
         assert script is not None and script.ok
         assert f"http://hooli.localhost:{port}?embed=1" in await script.text()
+
+
+async def test_a_message_stored_before_its_answer_was_lost_shows_once_after_reconnecting(
+    site: Site, customer: BrowserContext
+) -> None:
+    page = await customer.new_page()
+    await start_chat(page, site.portal("acme"), "Hello?")
+    # The server stored "Are you there?" but the connection dropped before its answer arrived,
+    # so the page still holds it in its queue.
+    token = await page.evaluate("localStorage.getItem('casebridge:acme')")
+    await customer_services.post_customer_message(
+        site.services, token, "Are you there?", client_id="lost-answer-1"
+    )
+    await page.evaluate(
+        """localStorage.setItem('casebridge:acme:pending',
+             JSON.stringify([{text: 'Are you there?', client_id: 'lost-answer-1'}]))"""
+    )
+
+    await page.reload()
+    await expect(page.locator(".message.customer.pending")).to_have_count(0)
+    await expect(page.get_by_text("Are you there?")).to_have_count(1)
+    assert await message_texts(site) == ["Hello?", "Are you there?"]
