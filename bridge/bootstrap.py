@@ -17,6 +17,7 @@ from bridge.services.context import EventBus, Policies, ServiceContext
 from bridge.settings import Settings
 from bridge.slack.bridge import SlackBridge, build_slack
 from bridge.slack.calls import ChannelPacing
+from storage.engine import PoolSize
 from storage.uow import Database
 
 
@@ -38,6 +39,15 @@ def policies_from(settings: Settings) -> Policies:
     )
 
 
+def pool_size_from(settings: Settings) -> PoolSize:
+    """The database pool as the settings size it."""
+    return PoolSize(
+        size=settings.database_pool_size,
+        overflow=settings.database_pool_overflow,
+        timeout=settings.database_pool_timeout_seconds,
+    )
+
+
 def bootstrap(
     settings: Settings,
     clock: Clock | None = None,
@@ -46,7 +56,7 @@ def bootstrap(
     pacing: ChannelPacing | None = None,
 ) -> Components:
     """Build everything casebridge runs on from its settings; nothing is module-global."""
-    db = Database.from_url(settings.database_url)
+    db = Database.from_url(settings.database_url, pool_size_from(settings))
     services = ServiceContext(
         db=db, clock=clock or SystemClock(), bus=EventBus(), policies=policies_from(settings)
     )

@@ -37,7 +37,7 @@ class CustomerUpdates:
                 await self.push.push(event.case_id, *update)  # type: ignore[attr-defined]
 
     async def _agent_name(self, agent_id: str) -> str:
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             agent = await uow.agents.get(agent_id)
         return agent.display_name if agent else "An agent"
 

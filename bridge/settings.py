@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     database_url: str = "sqlite+aiosqlite:///./casebridge.db"
+    # Connections one process keeps open, may add under load, and waits for when all are busy.
+    database_pool_size: int = Field(20, ge=1, le=1000)
+    database_pool_overflow: int = Field(20, ge=0, le=1000)
+    database_pool_timeout_seconds: float = Field(30.0, gt=0)
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None

@@ -1,0 +1,67 @@
+"""Readers never queue behind the writer (SQLite's one write lock); settings size the pool."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from bridge.bootstrap import bootstrap
+from bridge.core.routing import Mode
+from bridge.services import portals as portal_services
+from bridge.services.context import ServiceContext
+from bridge.settings import Settings
+from storage.engine import PoolSize
+from storage.uow import Database
+
+
+async def test_a_page_reads_while_an_agent_s_change_is_still_being_written(
+    db: Database, database_url: str
+) -> None:
+    # A writer that gave up on the lock after a short wait would fail here if reads took it.
+    await portal_services.create_portal(
+        ServiceContext(db=db), company="Acme", subdomain="acme", mode=Mode.QUEUE
+    )
+    db = Database.from_url(database_url, PoolSize(busy_timeout=0.2))
+    try:
+        async with db.uow() as writer:
+            await writer.session.execute(text("UPDATE portals SET brand_name = 'Acme Ltd'"))
+            # The writer holds its transaction open; a reader meanwhile sees the last commit.
+            async with db.read() as reader:
+                portal = await reader.portals.by_subdomain("acme")
+            assert portal is not None and portal.brand_name != "Acme Ltd"
+            await writer.commit()
+        async with db.read() as reader:
+            portal = await reader.portals.by_subdomain("acme")
+        assert portal is not None and portal.brand_name == "Acme Ltd"
+    finally:
+        await db.dispose()
+
+
+async def test_a_second_writer_waits_for_the_first_instead_of_failing(ctx: ServiceContext) -> None:
+    created = await asyncio.gather(
+        *(
+            portal_services.create_portal(ctx, company=f"Co {n}", subdomain=f"co{n}")
+            for n in range(8)
+        )
+    )
+    assert len(created) == 8
+
+
+async def test_a_read_unit_of_work_cannot_commit(db: Database) -> None:
+    async with db.read() as reader:
+        with pytest.raises(TypeError, match="cannot commit"):
+            await reader.commit()
+
+
+def test_the_pool_is_sized_by_the_settings(database_url: str) -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        database_pool_size=7,
+        database_pool_overflow=3,
+        database_pool_timeout_seconds=2.5,
+    )
+    pool = bootstrap(settings).db.engine.pool
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 2.5)  # type: ignore[attr-defined]
