@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_MODULES := portal/node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
+DOVECOT := /usr/sbin/dovecot
 PORT ?= 8080
 SLACKEMU_PORT ?= 3100
 SMTP_PORT ?= 2525
@@ -17,7 +18,7 @@ SMTP_PORT ?= 2525
 run: $(STAMP) $(NODE_MODULES)
 	$(BIN)/casebridge dev --port $(PORT) --slack-port $(SLACKEMU_PORT) --smtp-port $(SMTP_PORT)
 
-test: $(STAMP) $(NODE_MODULES) $(CHROMIUM)
+test: $(STAMP) $(NODE_MODULES) $(CHROMIUM) $(DOVECOT)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -55,6 +56,13 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) for the browser tests"; exit 1; }
 	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium
+
+# The inbound-email tests read a real IMAP mailbox: Debian's Dovecot, started by the tests
+# themselves in a temporary directory (the system service is not used).
+$(DOVECOT):
+	@command -v apt-get >/dev/null || { echo "install Dovecot at $(DOVECOT) for the IMAP tests"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq dovecot-imapd
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

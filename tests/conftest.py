@@ -19,7 +19,7 @@ from storage import migrate
 from storage.models import Base
 from storage.uow import Database, UnitOfWork
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.imap_server"]
 
 PG_HOST = os.environ.get("CASEBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 BACKENDS = ("sqlite", "postgresql")
