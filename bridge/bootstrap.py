@@ -9,6 +9,7 @@ from bridge.clock import Clock, SystemClock
 from bridge.customer_updates import CustomerUpdates
 from bridge.mail.config import SmtpConfig
 from bridge.mail.delivering import MailDeliverer
+from bridge.mail.inbound.intakes import EmailIntakes
 from bridge.mail.outbox_writer import MailOutbox
 from bridge.mail.sender import SmtpSender
 from bridge.outbox.deliverer import DeliveryPolicy
@@ -29,6 +30,7 @@ class Components:
     updates: CustomerUpdates | None = None
     slack: SlackBridge | None = None
     mail: MailDeliverer | None = None
+    inbound: EmailIntakes | None = None
 
 
 def policies_from(settings: Settings) -> Policies:
@@ -74,6 +76,15 @@ def bootstrap(
         )
         services.bus.staging.append(MailOutbox(services.clock))
         services.bus.published.append(mail.on_events)
+    inbound = None
+    if settings.inbound_smtp or settings.imap_url:
+        inbound = EmailIntakes(services, smtp=settings.inbound_smtp, imap_url=settings.imap_url)
     return Components(
-        settings=settings, db=db, services=services, updates=updates, slack=slack, mail=mail
+        settings=settings,
+        db=db,
+        services=services,
+        updates=updates,
+        slack=slack,
+        mail=mail,
+        inbound=inbound,
     )

@@ -9,7 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.core.text import clean_email
-from bridge.mail.config import SmtpConfig
+from bridge.mail.config import ImapConfig, SmtpConfig, split_host_port
 
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     redis_url: str | None = None
+    imap_url: str | None = None  # read customers' email replies from this mailbox
+    inbound_smtp: str | None = None  # host:port to receive customers' email on
     casebridge_admins: str = ""
 
     grace_period_seconds: int = Field(60, gt=0, description="customer gone → support request")
@@ -107,6 +109,26 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
             raise ValueError(f"'{_redact(value)}' is not a redis:// URL")
+        return value
+
+    @field_validator("imap_url")
+    @classmethod
+    def _imap_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ImapConfig.from_url(value)
+            except ValueError as problem:
+                raise ValueError(f"'{_redact(value)}' {problem}") from None
+        return value
+
+    @field_validator("inbound_smtp")
+    @classmethod
+    def _inbound_smtp(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                split_host_port(value)
+            except ValueError as problem:
+                raise ValueError(f"'{value}' {problem}") from None
         return value
 
     @field_validator("mail_from")

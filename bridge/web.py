@@ -33,7 +33,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def _background(components: Components) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The mail deliverer and the scheduler's sweeps, for the life of the application."""
+    """Mail in and out and the scheduler's sweeps, for the life of the application."""
 
     async def run(_app: web.Application) -> AsyncIterator[None]:
         delivering = None
@@ -46,7 +46,11 @@ def _background(components: Components) -> Callable[[web.Application], AsyncIter
             deliverers.append(components.slack.deliverer)
         scheduler = build_scheduler(components.settings, components.services, deliverers)
         scheduler.start()
+        if components.inbound is not None:
+            await components.inbound.start()
         yield
+        if components.inbound is not None:
+            await components.inbound.stop()
         await scheduler.stop()
         if components.mail is not None and delivering is not None:
             await components.mail.stop(delivering)

@@ -143,6 +143,7 @@ class MessageRow(Base):
     created_at: Mapped[datetime]
     seen_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]  # an unseen agent reply went out by email (once)
+    original: Mapped[str | None] = mapped_column(Text)  # a customer's email, as it came
 
 
 class CodeRow(Base):

@@ -126,3 +126,23 @@ class UnseenReplyQueued(CaseEvent):
     """An agent's chat reply the customer never saw is going out by email."""
 
     message_id: int
+
+
+@dataclass(frozen=True)
+class CustomerEmailed(CaseEvent):
+    """The customer answered by email; the message row keeps the reply and its original."""
+
+    message_id: int
+    customer_name: str
+    sender: str
+    from_customer: bool  # False: someone else wrote from another address (flagged)
+    assignee: str | None
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnmatchedEmailReceived(Event):
+    """An email that names no case and no portal: admins are told, nothing is lost."""
+
+    sender: str
+    subject: str

@@ -42,7 +42,8 @@ async def _compose(
     payload = item.payload
     portal = await uow.portals.get(case.portal_id)
     company = (portal.brand_name or portal.company) if portal else "us"
-    key = f"casebridge.outbox.{item.id}"
+    # Our Message-IDs name the case, so a reply that lost its Reply-To still finds it.
+    key = f"casebridge.{case.reference.lower()}.{item.id}"
     customer = compose.Envelope(
         d.mail_from, case.customer.full_name, case.customer.email, case.reference, key
     )

@@ -19,7 +19,7 @@ from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing, SlackCalls
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
-from bridge.slack.listeners import Deps, cases, commands, email, home, messages
+from bridge.slack.listeners import Deps, cases, commands, email, home, inbound_email, messages
 from bridge.slack.outbox_writer import SlackOutbox
 from bridge.slack.people import People
 
@@ -62,7 +62,7 @@ def build_slack(
         signing_secret=settings.slack_signing_secret or "socket-mode-only", client=client
     )
     deps = Deps(services, People(client, services), deliverer, settings.public_url)
-    for area in (cases, messages, home, commands, email):
+    for area in (cases, messages, home, commands, email, inbound_email):
         area.register(app, deps)
     return SlackBridge(
         app,

@@ -11,6 +11,7 @@ from bridge.outbox.errors import Permanent
 from bridge.slack import operations as op
 from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
 from bridge.slack.delivering import SlackDeliverer
+from bridge.slack.email_delivery import EMAIL_HANDLERS
 from bridge.slack.home import LIST_LIMIT, CaseList, HomeData, home_view
 from storage.repositories.outbox import OutboxItem
 
@@ -292,4 +293,5 @@ HANDLERS: dict[str, Handler] = {
     op.EPHEMERAL: ephemeral,
     op.REACTION: reaction,
     op.HOME_PUBLISH: publish_home,
+    **EMAIL_HANDLERS,
 }

@@ -9,3 +9,5 @@ ALERT_MENTION = "alert.mention"  # mention agents in the case's thread
 EPHEMERAL = "ephemeral"  # a private answer to one agent
 REACTION = "reaction"  # mark an agent's thread message (internal note)
 HOME_PUBLISH = "home.publish"  # refresh one agent's App Home
+EMAIL_POST = "thread.email"  # a customer's email reply, quoted in the thread
+NOTICE_DM = "notice.dm"  # a plain direct message to one person (admins, assignees)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.core.agents import Agent
+from bridge.core.cases import format_reference
 from bridge.core.events import (
     AgentLeftCase,
     AgentMessagePosted,
@@ -25,13 +26,17 @@ from bridge.core.events import (
     CaseReopened,
     CaseResolved,
     ChatEnded,
+    CustomerEmailed,
     CustomerMessagePosted,
     EmailReplyQueued,
     Event,
+    UnmatchedEmailReceived,
 )
+from bridge.core.text import escape_mrkdwn
 from bridge.slack import operations as op
 from bridge.slack.blocks import PREVIEW_CHARS, PREVIEW_LINES, customer_line
 from bridge.slack.delivering import SLACK
+from bridge.slack.email_blocks import unmatched_email_dm
 from storage.uow import UnitOfWork
 
 
@@ -132,7 +137,51 @@ class SlackOutbox:
             return {event.agent_id}
         if isinstance(event, AvailabilityChanged):
             return {event.agent_id}
+        if isinstance(event, CustomerEmailed):
+            await self._customer_email(uow, event)
+            return set()
+        if isinstance(event, UnmatchedEmailReceived):
+            for admin in [a for a in await uow.agents.all() if a.is_admin]:
+                await uow.outbox.add(
+                    kind=SLACK,
+                    ordering_key=f"user:{admin.slack_user_id}",
+                    operation=op.NOTICE_DM,
+                    payload={
+                        "user": admin.slack_user_id,
+                        "text": unmatched_email_dm(event.sender, event.subject),
+                    },
+                    now=self.clock.now(),
+                )
+            return set()
         return set()
+
+    async def _customer_email(self, uow: UnitOfWork, event: CustomerEmailed) -> None:
+        """Quote the email in the thread; the assignee hears of it as they chose."""
+        assignee = await uow.agents.get(event.assignee) if event.assignee else None
+        prefs = assignee.preferences if assignee else None
+        await self._add(
+            uow,
+            event.case_id,
+            op.EMAIL_POST,
+            {
+                "message_id": event.message_id,
+                "sender": event.sender,
+                "from_customer": event.from_customer,
+                "attachments": list(event.attachments),
+                "mention": event.assignee if prefs and prefs.mention else None,
+            },
+        )
+        if assignee is not None and prefs is not None and prefs.dm:
+            await self._add(
+                uow,
+                event.case_id,
+                op.NOTICE_DM,
+                {
+                    "user": assignee.slack_user_id,
+                    "text": f":email: {escape_mrkdwn(event.customer_name)} replied by email "
+                    f"on {format_reference(event.case_id)}.",
+                },
+            )
 
     async def _email_note(self, uow: UnitOfWork, event: EmailReplyQueued) -> None:
         """The email an agent sent, recorded in the case's thread for the team."""

@@ -270,6 +270,7 @@ class CaseRepository:
         text: str,
         now: datetime,
         slack_ts: str | None = None,
+        original: str | None = None,
     ) -> StoredMessage:
         """Append a message to the case's conversation."""
         row = MessageRow(
@@ -279,10 +280,18 @@ class CaseRepository:
             text=text,
             created_at=now,
             slack_ts=slack_ts,
+            original=original,
         )
         self.session.add(row)
         await self.session.flush()
         return _to_message(row)
+
+    async def original(self, message_id: int) -> tuple[int, str] | None:
+        """(case id, the email as it came) of a message that arrived by email."""
+        row = await self.session.get(MessageRow, message_id)
+        if row is None or row.original is None:
+            return None
+        return row.case_id, row.original
 
     async def messages(self, case_id: int) -> Sequence[StoredMessage]:
         rows = (

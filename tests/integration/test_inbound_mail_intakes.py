@@ -8,7 +8,8 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from bridge.mail.inbound.imap_mailbox import ImapConfig, ImapMailbox
+from bridge.mail.config import ImapConfig
+from bridge.mail.inbound.imap_mailbox import ImapMailbox
 from bridge.mail.inbound.smtp_listener import InboundSmtp
 from tests.imap_server import ImapServer
 

@@ -11,7 +11,7 @@ from bridge.settings import ConfigError, load_settings
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(
-            ("SLACK_", "SMTP_", "DATABASE_", "PUBLIC_", "MAIL_", "REDIS_")
+            ("SLACK_", "SMTP_", "DATABASE_", "PUBLIC_", "MAIL_", "REDIS_", "IMAP_", "INBOUND_")
         ) or name in ("PORT", "HOST", "CASEBRIDGE_ADMINS"):
             monkeypatch.delenv(name)
 
@@ -60,6 +60,11 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("REDIS_URL", "http://x", "not a redis:// URL"),
         ("PUBLIC_URL", "https://support.*.example.com", "'*.' followed by a host name"),
         ("PUBLIC_URL", "https://*.example.com/help", "serves portals at '/'"),
+        ("IMAP_URL", "pop3://u:p@mail/INBOX", "not an imap:// or imaps:// URL"),
+        ("IMAP_URL", "imaps://mail.example.com/INBOX", "needs a user and a password"),
+        ("IMAP_URL", "imap://u:p@mail/INBOX?poll=-1", "poll must be a positive"),
+        ("INBOUND_SMTP", "2526", "is not host:port"),
+        ("INBOUND_SMTP", "0.0.0.0:70000", "port must be between 0 and 65535"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_one_line_naming_it(
@@ -72,8 +77,12 @@ def test_a_bad_value_stops_start_up_with_one_line_naming_it(
     assert line.startswith(f"{name}: ") and says in line and "\n" not in line
 
 
-def test_passwords_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SMTP_URL", "http://user:hunter2@mail")
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SMTP_URL", "http://user:hunter2@mail"), ("IMAP_URL", "imap://user:hunter2@mail?poll=0")],
+)
+def test_passwords_are_not_echoed(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as refused:
         load_settings(env_file=None)
     assert "hunter2" not in str(refused.value)

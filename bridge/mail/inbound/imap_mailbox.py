@@ -13,52 +13,15 @@ import contextlib
 import logging
 import socket
 import ssl
-from dataclasses import dataclass
 from email import policy
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
+from bridge.mail.config import ImapConfig
 from bridge.mail.inbound.receiving import Receive
 
 log = logging.getLogger(__name__)
-_TRUE = ("1", "true", "yes", "on")
-
-
-@dataclass(frozen=True)
-class ImapConfig:
-    host: str
-    port: int
-    username: str
-    password: str
-    folder: str = "INBOX"
-    security: str = "tls"  # tls (imaps://), starttls (imap://…?starttls=1) or none (imap://)
-    poll_seconds: float = 30.0
-
-    @classmethod
-    def from_url(cls, url: str) -> ImapConfig:
-        """imaps://user:pass@host/INBOX, imap://user:pass@host:143/INBOX?starttls=1."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("imap", "imaps") or not parts.hostname:
-            raise ValueError("is not an imap:// or imaps:// URL with a host")
-        if not parts.username or parts.password is None:
-            raise ValueError("needs a user and a password (imaps://user:pass@host/INBOX)")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        secure = parts.scheme == "imaps"
-        starttls = not secure and query.get("starttls", "").lower() in _TRUE
-        poll = float(query.get("poll", 30))
-        if poll <= 0:
-            raise ValueError("poll must be a positive number of seconds")
-        return cls(
-            host=parts.hostname,
-            port=parts.port or (993 if secure else 143),
-            username=unquote(parts.username),
-            password=unquote(parts.password),
-            folder=unquote(parts.path.strip("/")) or "INBOX",
-            security="tls" if secure else ("starttls" if starttls else "none"),
-            poll_seconds=poll,
-        )
 
 
 class ImapMailbox:

@@ -1,0 +1,99 @@
+"""Carries out the outbox work for customers' emails: the thread post and plain DMs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.links import slack_message_link
+from bridge.outbox.deliverer import Handler
+from bridge.outbox.errors import Permanent
+from bridge.slack import operations as op
+from bridge.slack.delivering import SlackDeliverer
+from bridge.slack.email_blocks import email_reply_post
+from storage.repositories.outbox import OutboxItem
+
+METADATA_TYPE = "casebridge_outbox"
+
+
+def _metadata(item: OutboxItem) -> dict[str, Any]:
+    return {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": item.id, "also": []}}
+
+
+def _already_posted(messages: list[dict[str, Any]], item: OutboxItem) -> str | None:
+    for message in messages:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("outbox_id") == item.id:
+            return str(message["ts"])
+    return None
+
+
+async def post_email_reply(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    """Quote the customer's email in the case's thread (rendered from the stored message)."""
+    payload = item.payload
+    case_id, message_id = int(payload["case_id"]), int(payload["message_id"])
+    async with d.db.uow() as uow:
+        case = await uow.cases.get(case_id)
+        where = await uow.cases.slack_message(case_id)
+        message = next((m for m in await uow.cases.messages(case_id) if m.id == message_id), None)
+    if case is None or case.deleted or message is None:
+        return {"skipped": "the case or the email is gone"}
+    if where is None:
+        raise Permanent("the case message was never posted")
+    channel, thread_ts = where
+    if item.attempts > 1:  # an interrupted attempt may have posted already
+        replies = await d.calls(
+            "conversations_replies", channel=channel, ts=thread_ts, include_all_metadata=True
+        )
+        if (ts := _already_posted(replies.get("messages", []), item)) is not None:
+            return {"channel": channel, "ts": ts}
+    text, blocks = email_reply_post(
+        customer_name=case.customer.full_name,
+        sender=str(payload.get("sender", "")),
+        from_customer=bool(payload.get("from_customer", True)),
+        text=message.text,
+        attachments=tuple(payload.get("attachments", ())),
+        mention=payload.get("mention"),
+        message_id=message_id,
+    )
+    posted = await d.calls(
+        "chat_postMessage",
+        channel=channel,
+        thread_ts=thread_ts,
+        text=text,
+        blocks=blocks,
+        unfurl_links=False,
+        unfurl_media=False,
+        metadata=_metadata(item),
+    )
+    async with d.db.uow() as uow:
+        await uow.cases.set_message_ts(message_id, posted["ts"])
+        await uow.commit()
+    return {"channel": channel, "ts": posted["ts"]}
+
+
+async def notice_dm(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    """A plain direct message; a case's link is added when the case has a message."""
+    text = str(item.payload["text"])
+    if item.payload.get("case_id"):
+        async with d.db.uow() as uow:
+            where = await uow.cases.slack_message(int(item.payload["case_id"]))
+        if where is not None:
+            text += f" <{slack_message_link(*where)}|Open the case>"
+    opened = await d.calls("conversations_open", users=item.payload["user"])
+    dm = opened["channel"]["id"]
+    if item.attempts > 1:
+        history = await d.calls(
+            "conversations_history", channel=dm, limit=50, include_all_metadata=True
+        )
+        if (ts := _already_posted(history.get("messages", []), item)) is not None:
+            return {"channel": dm, "ts": ts}
+    posted = await d.calls(
+        "chat_postMessage", channel=dm, text=text, unfurl_links=False, metadata=_metadata(item)
+    )
+    return {"channel": dm, "ts": posted["ts"]}
+
+
+EMAIL_HANDLERS: dict[str, Handler] = {
+    op.EMAIL_POST: post_email_reply,
+    op.NOTICE_DM: notice_dm,
+}

@@ -1,0 +1,34 @@
+"""A customer's email in the thread: "Show original" opens it, as it came, in a modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.services.email_intake import email_original
+from bridge.slack.email_blocks import SHOW_ORIGINAL, original_modal
+from bridge.slack.listeners import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(SHOW_ORIGINAL)
+    @deps.tracked
+    async def on_show_original(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        value = str(action.get("value", ""))
+        found = (
+            await email_original(deps.services, int(value))
+            if value.isascii() and value.isdigit()
+            else None
+        )
+        if found is None:
+            await deps.tell(
+                body["channel"]["id"], body["user"]["id"], "That email is no longer kept."
+            )
+            return
+        # The trigger expires three seconds after the click: straight to Slack.
+        await client.views_open(trigger_id=body["trigger_id"], view=original_modal(*found))
