@@ -16,6 +16,7 @@ from bridge.core.portals import Portal
 from bridge.core.routing import Mode, parse_mode
 from bridge.links import embed_snippets
 from bridge.local_run import LocalPorts, StartError, run_local
+from bridge.log_limits import limit_repeats
 from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from bridge.settings import ConfigError, Settings, load_settings
@@ -157,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    limit_repeats()
     if args.command != "db":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     imap_url: str | None = None  # read customers' email replies from this mailbox
     inbound_smtp: str | None = None  # host:port to receive customers' email on
     casebridge_admins: str = ""
+    trusted_proxies: str = Field(
+        "", description="reverse proxies whose X-Forwarded-For names the client (IPs or CIDRs)"
+    )
 
     grace_period_seconds: int = Field(60, gt=0, description="customer gone → support request")
     max_wait_seconds: int = Field(600, gt=0, description="unclaimed wait → support request")
@@ -163,6 +168,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{item}' is not a Slack user id (like U012ABCDEF)")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        """The proxies allowed to say who the client is (none by default)."""
+        return parse_networks(self.trusted_proxies)
+
+    @property
+    def portal_key(self) -> bytes:
+        """A server-side key every worker shares (for opaque ids in the portal)."""
+        secret = (
+            self.slack_signing_secret or self.slack_app_token or self.slack_bot_token or "local"
+        )
+        return hashlib.sha256(b"casebridge-portal:" + secret.encode()).digest()
+
     @property
     def admins(self) -> frozenset[str]:
         """Slack user ids that are admins in addition to the workspace's admins and owners."""
@@ -171,6 +195,21 @@ class Settings(BaseSettings):
     @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """`"10.0.0.1, 192.168.0.0/16"` → networks; ValueError naming the bad item."""
+    networks = []
+    for item in _split(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            problem = f"'{item}' is not an IP address or network (like 10.0.0.0/8)"
+            raise ValueError(problem) from None
+    return tuple(networks)
 
 
 def _split(value: str) -> list[str]:

@@ -71,7 +71,7 @@ def create_app(components: Components) -> web.Application:
     # Registered first so it is cleaned up last, after everything that still uses the database.
     app.cleanup_ctx.append(dispose_database)
     app.cleanup_ctx.append(_background(components))
-    push = attach_portal(app, components.services, components.settings.public_url)
+    push = attach_portal(app, components.services, components.settings)
     if components.updates is not None and isinstance(components.updates.push, NoCustomerPush):
         components.updates.push = push
     if components.slack is not None:

@@ -43,7 +43,7 @@ def browser_and_os(user_agent: str) -> tuple[str, str]:
 def device_info(sent: Mapping[str, object], user_agent: str, referrer: str) -> dict[str, str]:
     """The browser's own report (language, time zone, screen) plus what its headers say."""
     browser, system = browser_and_os(user_agent)
-    return {
+    found = {
         "browser": browser,
         "os": system,
         "user_agent": user_agent,
@@ -52,3 +52,9 @@ def device_info(sent: Mapping[str, object], user_agent: str, referrer: str) -> d
         "screen": str(sent.get("screen") or ""),
         "referrer": str(sent.get("referrer") or referrer or ""),
     }
+    return {key: _storable(value) for key, value in found.items()}
+
+
+def _storable(text: str) -> str:
+    """Headers with bytes that are not UTF-8 reach us as lone surrogates; those become '?'."""
+    return text.encode("utf-8", "replace").decode("utf-8")

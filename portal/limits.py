@@ -1,4 +1,4 @@
-"""Abuse limits for customer traffic: token buckets per case and per client address.
+"""Abuse limits for customer traffic: token buckets per socket, case, client and recipient.
 
 Kept in process memory on purpose: a limit is a short-lived guard, not state worth a database
 round trip per message; with several workers each enforces its own share.
@@ -46,19 +46,53 @@ class RateLimiter:
             bucket = self._buckets[key] = Bucket(self.rate, self.burst, self.burst, now)
         return bucket.take(now)
 
+    def forget(self, key: str) -> None:
+        """Drop a key's bucket (its owner is gone for good)."""
+        self._buckets.pop(key, None)
+
     def _forget_idle(self, now: float) -> None:
         full = self.burst / self.rate
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.stamp < full}
 
 
+DAY = 24 * 3600.0
+
+
 @dataclass
 class CustomerLimits:
-    """Messages per case and per address; case openings per address."""
+    """Every customer action has a bound, checked in memory before any database work."""
 
     per_case: RateLimiter = field(default_factory=lambda: RateLimiter(rate=1.0, burst=8))
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(rate=3.0, burst=30))
     openings: RateLimiter = field(default_factory=lambda: RateLimiter(rate=0.2, burst=10))
+    # Any event from one socket, whatever it is: the cheap guard in front of everything else.
+    per_socket: RateLimiter = field(default_factory=lambda: RateLimiter(rate=20.0, burst=60))
+    connects: RateLimiter = field(default_factory=lambda: RateLimiter(rate=2.0, burst=30))
+    hellos: RateLimiter = field(default_factory=lambda: RateLimiter(rate=2.0, burst=10))
+    case_actions: RateLimiter = field(default_factory=lambda: RateLimiter(rate=0.5, burst=5))
+    # Support-request confirmations go to whatever address was typed in: a few a day each.
+    confirmations: RateLimiter = field(default_factory=lambda: RateLimiter(rate=5 / DAY, burst=5))
 
     def message(self, case_id: int, address: str) -> float:
         """Seconds to wait before this message may go (0: it may)."""
         return max(self.per_case.check(str(case_id)), self.per_address.check(address))
+
+    def socket_event(self, sid: str) -> float:
+        """Seconds to wait before this socket may send any event."""
+        return self.per_socket.check(sid)
+
+    def forget_socket(self, sid: str) -> None:
+        """The socket is gone; its bucket with it."""
+        self.per_socket.forget(sid)
+
+    def hello(self, case_id: int) -> float:
+        """Seconds to wait before this case's page may reload the whole chat."""
+        return self.hellos.check(str(case_id))
+
+    def case_action(self, case_id: int) -> float:
+        """Seconds to wait before this case may stop waiting or end again."""
+        return self.case_actions.check(str(case_id))
+
+    def confirmation(self, email: str) -> float:
+        """Seconds to wait before another support-request confirmation may go to `email`."""
+        return self.confirmations.check(email.strip().lower())

@@ -7,26 +7,33 @@ same client id and is stored once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from pydantic import ValidationError
 
 from bridge.core.errors import CaseNotFound, DomainError, IllegalTransition, NotAllowed
 from bridge.core.events import CustomerMessagePosted
-from bridge.core.text import MAX_MESSAGE_LENGTH
 from bridge.services import customer
 from bridge.services.context import ServiceContext
 from bridge.services.customer import CaseView
 from bridge.services.email_replies import mark_seen
+from portal.client_address import ClientAddresses
 from portal.limits import CustomerLimits
 from portal.origins import Origins
+from portal.schemas import SeenData, SendData, first_problem
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/chat"
+FLOOD_DISCONNECT = 200  # refused events in a row before a socket is cut off
+MAX_TOKEN = 100  # a case token is 43 characters
+Handler = Callable[[str, int, Any], Awaitable[dict[str, Any]]]
 
 
 def room(case_id: int) -> str:
@@ -68,16 +75,87 @@ class SocketPush:
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, ctx: ServiceContext, limits: CustomerLimits, origins: Origins) -> None:
+    """The `/chat` namespace: every client event is bounded and checked before any work."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        limits: CustomerLimits,
+        origins: Origins,
+        addresses: ClientAddresses,
+    ) -> None:
         super().__init__(NAMESPACE)
         self.ctx = ctx
         self.limits = limits
         self.origins = origins
+        self.addresses = addresses
         self.sockets_per_case: Counter[int] = Counter()
+        self.present: dict[str, int] = {}  # sid → case, for sockets that really connected
+        self.refusals: Counter[str] = Counter()
+        self.seen = SeenCoalescer(ctx)
+        self.handlers: dict[str, Handler] = {
+            "hello": self._hello,
+            "send": self._send,
+            "seen": self._seen,
+            "stop_waiting": self._stop_waiting,
+            "end_chat": self._end_chat,
+        }
+
+    async def trigger_event(self, event: str, sid: str, *args: Any) -> Any:
+        """Socket.IO's dispatch: only the server's own connect/disconnect run those handlers."""
+        manager = self.server.manager
+        if event == "connect":
+            environ = args[0] if args else None
+            eio_sid = manager.eio_sid_from_sid(sid, NAMESPACE)
+            # A client may emit an ordinary event named "connect"; the real one comes while the
+            # socket is still pending and carries the environ the server itself built.
+            if manager.is_pre_connected(sid, NAMESPACE) and environ is self.server.environ.get(
+                eio_sid
+            ):
+                return await self.on_connect(sid, environ, args[1] if len(args) > 1 else None)
+            return {"ok": False, "error": "unknown_event"}
+        if event == "disconnect":
+            if sid in manager.pending_disconnect.get(NAMESPACE, ()):
+                return await self.on_disconnect(sid)
+            return {"ok": False, "error": "unknown_event"}
+        return await self._client_event(event, sid, args[0] if args else None)
+
+    async def _client_event(self, event: str, sid: str, data: Any) -> dict[str, Any] | None:
+        case_id = self.present.get(sid)
+        if case_id is None:
+            return {"ok": False, "error": "unknown_case"}
+        # Cheap first: an in-memory limit per socket before looking at the event at all.
+        wait = self.limits.socket_event(sid)
+        if wait > 0:
+            await self._refused(sid)
+            return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
+        handler = self.handlers.get(event)
+        if handler is None:
+            await self._refused(sid)
+            return {"ok": False, "error": "unknown_event"}
+        self.refusals.pop(sid, None)
+        try:
+            return await handler(sid, case_id, data)
+        except CaseNotFound:
+            return {"ok": False, "error": "unknown_case"}
+        except Exception as trouble:  # the documented answer, never a traceback per event
+            log.error("portal: %s failed: %s", event, type(trouble).__name__)
+            return {"ok": False, "error": "unavailable"}
+
+    async def _refused(self, sid: str) -> None:
+        """A socket that keeps going over its limits is cut off (it may reconnect, limited)."""
+        self.refusals[sid] += 1
+        if self.refusals[sid] >= FLOOD_DISCONNECT:
+            self.refusals.pop(sid, None)
+            log.warning("portal: socket disconnected for flooding")
+            await self.disconnect(sid)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        address = self.addresses.of_socket(environ)
+        if self.limits.connects.check(address) > 0:
+            raise socketio.exceptions.ConnectionRefusedError("rate_limited")
         token = auth.get("token") if isinstance(auth, dict) else None
-        if not isinstance(token, str) or not token:
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
             raise socketio.exceptions.ConnectionRefusedError("no_token")
         try:
             case = await customer.set_presence(self.ctx, token, connected=True)
@@ -86,16 +164,19 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not await self.origins.allowed_for_case(environ, case.portal_id):
             await customer.set_presence(self.ctx, token, connected=False)
             raise socketio.exceptions.ConnectionRefusedError("origin_not_allowed")
-        address = str(environ.get("REMOTE_ADDR") or "unknown")
-        await self.save_session(sid, {"token": token, "case_id": case.id, "address": address})
+        session = {"token": token, "case_id": case.id, "address": address}
+        await self.save_session(sid, session | {"email": case.customer.email})
         await self.enter_room(sid, room(case.id))
+        self.present[sid] = case.id
         self.sockets_per_case[case.id] += 1
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
-        session = await self.get_session(sid)
-        case_id = session.get("case_id")
+        self.refusals.pop(sid, None)
+        self.limits.forget_socket(sid)
+        case_id = self.present.pop(sid, None)
         if case_id is None:
             return
+        session = await self.get_session(sid)
         self.sockets_per_case[case_id] -= 1
         if self.sockets_per_case[case_id] <= 0:
             del self.sockets_per_case[case_id]
@@ -105,38 +186,32 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _session(self, sid: str) -> dict[str, Any]:
         return dict(await self.get_session(sid))
 
-    async def on_hello(self, sid: str, _data: Any = None) -> dict[str, Any]:
+    async def _hello(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
         """The page asks for the whole chat (first connect, reconnect, reload)."""
+        wait = self.limits.hello(case_id)
+        if wait > 0:
+            return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         session = await self._session(sid)
-        try:
-            return {
-                "ok": True,
-                "case": case_state(await customer.view_case(self.ctx, session["token"])),
-            }
-        except CaseNotFound:
-            return {"ok": False, "error": "unknown_case"}
+        return {
+            "ok": True,
+            "case": case_state(await customer.view_case(self.ctx, session["token"])),
+        }
 
-    async def on_send(self, sid: str, data: Any) -> dict[str, Any]:
+    async def _send(self, sid: str, case_id: int, data: Any) -> dict[str, Any]:
+        try:
+            message = SendData.model_validate(data)
+        except ValidationError as problem:
+            return {"ok": False, "error": first_problem(problem)}
         session = await self._session(sid)
-        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-            return {"ok": False, "error": "invalid"}
-        if len(data["text"]) > MAX_MESSAGE_LENGTH:
-            return {"ok": False, "error": "too_long"}
-        client_id = data.get("client_id")
-        wait = self.limits.message(session["case_id"], session["address"])
+        wait = self.limits.message(case_id, session["address"])
         if wait > 0:
             return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         try:
             events = await customer.post_customer_message(
-                self.ctx,
-                session["token"],
-                data["text"],
-                client_id=client_id if isinstance(client_id, str) else None,
+                self.ctx, session["token"], message.text, client_id=message.client_id
             )
         except NotAllowed:
             return {"ok": False, "error": "ended"}
-        except CaseNotFound:
-            return {"ok": False, "error": "unknown_case"}
         except DomainError:
             return {"ok": False, "error": "invalid"}
         posted = [e for e in events if isinstance(e, CustomerMessagePosted)]
@@ -144,8 +219,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for event in posted:
             await self.emit(
                 "customer_message",
-                {"id": event.message_id, "text": event.text, "client_id": client_id},
-                room=room(session["case_id"]),
+                {"id": event.message_id, "text": event.text, "client_id": message.client_id},
+                room=room(case_id),
                 skip_sid=sid,
             )
         if not posted:
@@ -153,26 +228,59 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return {"ok": True, "id": None, "duplicate": True}
         return {"ok": True, "id": posted[0].message_id}
 
-    async def on_seen(self, sid: str, data: Any) -> None:
-        session = await self._session(sid)
-        up_to = data.get("up_to") if isinstance(data, dict) else None
-        if isinstance(up_to, int) and up_to > 0:
-            await mark_seen(self.ctx, session["case_id"], up_to)
+    async def _seen(self, _sid: str, case_id: int, data: Any) -> dict[str, Any]:
+        try:
+            seen = SeenData.model_validate(data)
+        except ValidationError as problem:
+            return {"ok": False, "error": first_problem(problem)}
+        self.seen.note(case_id, seen.up_to)
+        return {"ok": True}
 
-    async def on_stop_waiting(self, sid: str, _data: Any = None) -> dict[str, Any]:
+    async def _stop_waiting(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
         session = await self._session(sid)
+        wait = max(self.limits.case_action(case_id), self.limits.confirmation(session["email"]))
+        if wait > 0:
+            return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         try:
             await customer.stop_waiting(self.ctx, session["token"])
         except IllegalTransition:
             return {"ok": False, "error": "already_joined"}
-        except CaseNotFound:
-            return {"ok": False, "error": "unknown_case"}
         return {"ok": True}
 
-    async def on_end_chat(self, sid: str, _data: Any = None) -> dict[str, Any]:
+    async def _end_chat(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
+        wait = self.limits.case_action(case_id)
+        if wait > 0:
+            return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         session = await self._session(sid)
-        try:
-            await customer.end_chat(self.ctx, session["token"])
-        except CaseNotFound:
-            return {"ok": False, "error": "unknown_case"}
+        await customer.end_chat(self.ctx, session["token"])
         return {"ok": True}
+
+
+class SeenCoalescer:
+    """`seen` marks for one case become one write at a time, of the highest id noted."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.latest: dict[int, int] = {}
+        self.writing: dict[int, asyncio.Task[None]] = {}
+
+    def note(self, case_id: int, up_to: int) -> None:
+        """Remember the mark; start the case's writer unless one is already at work."""
+        if up_to <= self.latest.get(case_id, 0):
+            return
+        self.latest[case_id] = up_to
+        if case_id not in self.writing:
+            self.writing[case_id] = asyncio.create_task(self._write(case_id))
+
+    async def _write(self, case_id: int) -> None:
+        written = 0
+        try:
+            while (up_to := self.latest.get(case_id, 0)) > written:
+                await mark_seen(self.ctx, case_id, up_to)
+                written = up_to
+        except Exception as trouble:  # a lost "seen" only delays an unseen-reply email
+            log.warning("portal: seen not recorded: %s", type(trouble).__name__)
+        finally:
+            self.writing.pop(case_id, None)
+            if self.latest.get(case_id, 0) <= written:
+                self.latest.pop(case_id, None)

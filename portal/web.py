@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import jinja2
 import socketio
 from aiohttp import web
+from pydantic import ValidationError
 
 from bridge.core.codes import CodeRefusal
 from bridge.core.errors import (
@@ -27,11 +29,15 @@ from bridge.services import customer
 from bridge.services.context import ServiceContext
 from bridge.services.intake import NewCase, open_case
 from bridge.services.portals import portal_front
+from bridge.settings import Settings
+from portal.agent_ids import AgentIds
+from portal.client_address import ClientAddresses
 from portal.device import device_info
 from portal.i18n import catalog, negotiate, translate
 from portal.limits import CustomerLimits
 from portal.live import ChatNamespace, SocketPush
 from portal.origins import Origins
+from portal.schemas import NewCaseBody, field_problems
 from portal.transcript import transcript
 
 log = logging.getLogger(__name__)
@@ -53,15 +59,19 @@ def _templates() -> jinja2.Environment:
     return env
 
 
-def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
 class PortalSite:
     """Route handlers, bound to the services they call."""
 
-    def __init__(self, ctx: ServiceContext, public_url: str, limits: CustomerLimits) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        public_url: str,
+        limits: CustomerLimits,
+        addresses: ClientAddresses,
+        agent_ids: AgentIds,
+    ) -> None:
         self.ctx, self.public_url, self.limits = ctx, public_url, limits
+        self.addresses, self.agent_ids = addresses, agent_ids
         self.templates = _templates()
 
     # --- helpers -----------------------------------------------------------------------
@@ -114,7 +124,7 @@ class PortalSite:
             portal=portal,
             company=portal.brand_name or portal.company,
             view=view,
-            agents=front.agents,
+            agents=[(self.agent_ids.public(i), n) for i, n in front.agents],
             embedded=request.query.get("embed") == "1",
             api=f"/p/{portal.subdomain}",
             config=self._page_config(lang, view, f"/p/{portal.subdomain}", portal.subdomain),
@@ -149,53 +159,65 @@ class PortalSite:
             ensure_ascii=False,
         ).replace("</", "<\\/")
 
+    async def _agent(self, subdomain: str | None, public_id: str | None) -> str | None:
+        """The Slack user behind the id the customer chose (an unknown id stays refused)."""
+        if not public_id or subdomain is None:
+            return None
+        try:
+            front = await portal_front(self.ctx, subdomain.lower())
+        except PortalNotFound:
+            return None
+        found = self.agent_ids.resolve(public_id, (i for i, _ in front.agents))
+        # Not one of the available agents: the routing refuses it as it would any unknown id.
+        return found or "?"
+
     # --- the form's endpoints ----------------------------------------------------------
     async def agents(self, request: web.Request) -> web.Response:
         try:
             front = await portal_front(self.ctx, request.match_info["subdomain"].lower())
         except PortalNotFound:
             return web.json_response({"error": "unknown_portal"}, status=404)
-        return web.json_response({"agents": [{"id": i, "name": n} for i, n in front.agents]})
+        return web.json_response(
+            {"agents": [{"id": self.agent_ids.public(i), "name": n} for i, n in front.agents]}
+        )
 
     async def open_case(self, request: web.Request) -> web.Response:
         subdomain = request.match_info.get("subdomain")
         lang = negotiate("en", request.headers.get("Accept-Language"), request.query.get("lang"))
-        if self.limits.openings.check(_client_address(request)) > 0:
-            return self._errors(lang, {"form": "rate_limited"}, status=429)
+        wait = self.limits.openings.check(self.addresses.of_request(request))
+        if wait > 0:
+            response = self._errors(lang, {"form": "too_many_cases"}, status=429)
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
+        raw = await read_capped(request, MAX_BODY)
+        if raw is None:
+            return self._errors(lang, {"form": "too_large"}, status=413)
         try:
-            body = await request.json() if request.can_read_body else {}
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict) or (request.content_length or 0) > MAX_BODY:
-            return self._errors(lang, {"form": "generic"})
-        lang = negotiate("en", None, str(body.get("language") or lang))
-        fields = {k: body.get(k) for k in ("first_name", "last_name", "email", "question")}
-        missing = {
-            k: "required"
-            for k, v in fields.items()
-            if k != "question" and not (isinstance(v, str) and v.strip())
-        }
+            body = NewCaseBody.model_validate_json(raw or b"{}")
+        except ValidationError as problem:
+            return self._errors(lang, field_problems(problem, _FORM_FIELDS))
+        lang = negotiate("en", None, body.language or lang)
+        fields = {"first_name": body.first_name, "last_name": body.last_name, "email": body.email}
+        missing = {k: "required" for k, v in fields.items() if not v.strip()}
         if missing:
             return self._errors(lang, missing)
-        raw_device = body.get("device")
-        sent_device: dict[str, object] = raw_device if isinstance(raw_device, dict) else {}
+        if body.support_request and self.limits.confirmation(body.email) > 0:
+            return self._errors(lang, {"email": "too_many_for_email"}, status=429)
         request_ = NewCase(
             subdomain=subdomain.lower() if subdomain else None,
-            first_name=str(fields["first_name"]),
-            last_name=str(fields["last_name"]),
-            email=str(fields["email"]),
-            question=str(fields["question"] or ""),
+            first_name=body.first_name,
+            last_name=body.last_name,
+            email=body.email,
+            question=body.question or "",
             device=device_info(
-                sent_device,
+                body.device,
                 request.headers.get("User-Agent", ""),
                 request.headers.get("Referer", ""),
             ),
             language=lang,
-            agent=str(body["agent"]) if body.get("agent") else None,
-            code=str(body["code"])
-            if body.get("code") is not None
-            else ("" if subdomain is None else None),
-            support_request=bool(body.get("support_request")),
+            agent=await self._agent(subdomain, body.agent),
+            code=body.code if body.code is not None else ("" if subdomain is None else None),
+            support_request=body.support_request,
         )
         try:
             opened = await open_case(self.ctx, request_)
@@ -284,6 +306,25 @@ class PortalSite:
         return web.FileResponse(path)
 
 
+_FORM_FIELDS = frozenset(NewCaseBody.model_fields)
+
+
+async def read_capped(request: web.BaseRequest, limit: int) -> bytes | None:
+    """The body, or None once it passes `limit` bytes — counted, whatever Content-Length says."""
+    if (request.content_length or 0) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(limit + 1 - size)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+
+
 def _problem_key(problem: InvalidInput) -> str:
     """The catalog key for a validation refusal (the core's text is English)."""
     text = problem.problem.lower()
@@ -298,6 +339,11 @@ def _problem_key(problem: InvalidInput) -> str:
     return "required"
 
 
+async def _no_sniffing(_request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """Browsers must take every answer as the type we say (a transcript is never a page)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
 def _frame_policy(response: web.Response, portal: Portal) -> None:
     """Only the portal's allowed origins may frame it, when it names any."""
     if portal.allowed_origins:
@@ -306,17 +352,20 @@ def _frame_policy(response: web.Response, portal: Portal) -> None:
         )
 
 
-def attach(app: web.Application, ctx: ServiceContext, public_url: str) -> SocketPush:
+def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> SocketPush:
     """Add the portal's routes and Socket.IO server to `app`; returns the push to wire in."""
+    public_url = settings.public_url
     limits = CustomerLimits()
+    addresses = ClientAddresses(settings.trusted_proxy_networks)
+    app.on_response_prepare.append(_no_sniffing)
     origins = Origins(ctx, public_url)
     ctx.bus.published.append(origins.on_events)
     server = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins.cors, max_http_buffer_size=64 * 1024
     )
-    server.register_namespace(ChatNamespace(ctx, limits, origins))
+    server.register_namespace(ChatNamespace(ctx, limits, origins, addresses))
     server.attach(app, socketio_path="socket.io")
-    site = PortalSite(ctx, public_url, limits)
+    site = PortalSite(ctx, public_url, limits, addresses, AgentIds(settings.portal_key))
     app.router.add_get("/p/{subdomain}", site.portal_page)
     app.router.add_get("/p/{subdomain}/", site.portal_page)
     app.router.add_get("/p/{subdomain}/agents", site.agents)

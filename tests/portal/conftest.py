@@ -45,7 +45,9 @@ class Site:
 
 
 @asynccontextmanager
-async def running_site(database_url: str, public_url: str | None = None) -> AsyncIterator[Site]:
+async def running_site(
+    database_url: str, public_url: str | None = None, **settings: Any
+) -> AsyncIterator[Site]:
     """Five portals, one per mode; Bob and Carol available, Dave not.
 
     `public_url` may hold `{port}`, filled with the port the site listens on.
@@ -55,6 +57,7 @@ async def running_site(database_url: str, public_url: str | None = None) -> Asyn
         _env_file=None,
         database_url=database_url,
         public_url=(public_url or "http://127.0.0.1:{port}").format(port=port),
+        **settings,
     )
     components = bootstrap(settings)
     ctx = components.services

@@ -162,10 +162,33 @@ async def test_only_the_portals_allowed_sites_may_connect_from_a_browser(site: S
 
 async def test_the_http_side_refuses_clearly_and_lists_only_whos_free(site: Site) -> None:
     async with aiohttp.ClientSession() as http:
-        agents = await (await http.get(f"{site.url}/p/globex/agents")).json()
-        assert agents == {
-            "agents": [{"id": "UBOB", "name": "Bob"}, {"id": "UCAROL", "name": "Carol"}]
-        }
+        agents = (await (await http.get(f"{site.url}/p/globex/agents")).json())["agents"]
+        assert [a["name"] for a in agents] == ["Bob", "Carol"]
+        # Opaque ids: the portal never hands out Slack user ids.
+        assert all(not a["id"].startswith("U") and "BOB" not in a["id"] for a in agents)
+        chosen = await http.post(
+            f"{site.url}/p/globex/cases",
+            json={
+                "first_name": "Ana",
+                "last_name": "Lima",
+                "email": "a@example.com",
+                "agent": agents[1]["id"],
+            },
+        )
+        assert chosen.status == 201
+        async with site.services.db.uow() as uow:
+            opened = await uow.cases.get(await case_id_of(site, (await chosen.json())["reference"]))
+        assert opened is not None and opened.assignee_id == "UCAROL"
+        forged = await http.post(
+            f"{site.url}/p/globex/cases",
+            json={
+                "first_name": "Ana",
+                "last_name": "Lima",
+                "email": "a@example.com",
+                "agent": "UBOB",
+            },
+        )
+        assert forged.status == 409  # a Slack id is not an id the portal handed out
         assert (await http.get(f"{site.url}/transcript")).status == 401
         unknown = await http.get(f"{site.url}/transcript", headers={"Authorization": "Bearer x"})
         assert unknown.status == 404
