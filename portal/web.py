@@ -24,6 +24,7 @@ from bridge.core.errors import (
     PortalNotFound,
 )
 from bridge.core.portals import LANGUAGES, Portal
+from bridge.http_body import read_capped
 from bridge.links import portal_url, subdomain_of_host
 from bridge.services import customer
 from bridge.services.context import ServiceContext
@@ -307,22 +308,6 @@ class PortalSite:
 
 
 _FORM_FIELDS = frozenset(NewCaseBody.model_fields)
-
-
-async def read_capped(request: web.BaseRequest, limit: int) -> bytes | None:
-    """The body, or None once it passes `limit` bytes — counted, whatever Content-Length says."""
-    if (request.content_length or 0) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.read(limit + 1 - size)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
 
 
 def _problem_key(problem: InvalidInput) -> str:

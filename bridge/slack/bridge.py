@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.outbox.deliverer import DeliveryPolicy
@@ -22,6 +23,7 @@ from bridge.slack.delivery_ops import HANDLERS
 from bridge.slack.listeners import Deps, cases, commands, email, home, inbound_email, messages
 from bridge.slack.outbox_writer import SlackOutbox
 from bridge.slack.people import People
+from bridge.slack.signature import SlackSignature, readable_body
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ class SlackBridge:
     deliverer: SlackDeliverer
     listeners: Deps
     app_token: str | None  # set: Socket Mode
-    http_enabled: bool
+    signing_secret: str | None  # set: HTTP mode (/slack/events)
 
 
 def build_slack(
@@ -69,16 +71,30 @@ def build_slack(
         deliverer,
         deps,
         settings.slack_app_token,
-        http_enabled=bool(settings.slack_signing_secret),
+        signing_secret=settings.slack_signing_secret,
     )
+
+
+def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
+    """Bolt's view of a signed request, or None when even Slack's body cannot be read."""
+    text = readable_body(body, request.content_type)
+    if text is None:
+        return None
+    return AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
 
 
 def attach(web_app: web.Application, bridge: SlackBridge) -> None:
     """POST /slack/events (HTTP mode), Socket Mode if configured, and the deliverer task."""
-    if bridge.http_enabled:
+    if bridge.signing_secret:
+        signature = SlackSignature(bridge.signing_secret)
 
         async def slack_events(request: web.Request) -> web.Response:
-            bolt_request = await to_bolt_request(request)
+            body = await signature.signed_body(request)  # always the very first step
+            if isinstance(body, web.Response):
+                return body
+            bolt_request = _bolt_request(request, body)
+            if bolt_request is None:
+                return web.json_response({"error": "unreadable_body"}, status=400)
             return await to_aiohttp_response(await bridge.app.async_dispatch(bolt_request))
 
         web_app.router.add_post("/slack/events", slack_events)
