@@ -225,6 +225,8 @@ async def ephemeral(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     }
     if payload.get("blocks"):
         kwargs["blocks"] = payload["blocks"]
+    if payload.get("thread_ts"):
+        kwargs["thread_ts"] = payload["thread_ts"]
     posted = await d.calls("chat_postEphemeral", **kwargs)
     return {"message_ts": posted.get("message_ts")}
 

@@ -246,6 +246,7 @@ async def enqueue_ephemeral(
     text: str,
     blocks: list[dict[str, Any]] | None = None,
     case_id: int | None = None,
+    thread_ts: str | None = None,
 ) -> None:
     """A private answer to one agent, delivered like everything else we send."""
     await uow.outbox.add(
@@ -254,7 +255,13 @@ async def enqueue_ephemeral(
         operation=op.EPHEMERAL,
         case_id=case_id,
         now=clock.now(),
-        payload={"channel": channel, "user": user, "text": text, "blocks": blocks},
+        payload={
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "blocks": blocks,
+            **({"thread_ts": thread_ts} if thread_ts else {}),
+        },
     )
 
 

@@ -61,8 +61,9 @@ class Deps:
         text: str,
         case_id: int | None = None,
         blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> None:
-        """An ephemeral answer to `user`, sent through the outbox like everything else."""
+        """An ephemeral answer to `user` (in a thread if given), sent through the outbox."""
         async with self.services.db.uow() as uow:
             await enqueue_ephemeral(
                 uow,
@@ -72,6 +73,7 @@ class Deps:
                 text=text,
                 blocks=blocks,
                 case_id=case_id,
+                thread_ts=thread_ts,
             )
             await uow.commit()
         self.deliverer.wake()

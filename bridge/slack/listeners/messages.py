@@ -1,8 +1,9 @@
 """Thread relay, Slack → customer: the assignee's replies in a case's thread go to the browser.
 
-Not relayed: the bot's own posts, other agents' messages, internal notes (starting with //,
-marked with a :lock: reaction), messages outside case threads, and edits and deletions
-(the customer keeps what they were sent; Slack shows the edit to the team).
+Which messages count is decided per subtype in `bridge.slack.subtypes` (replies also sent to
+the channel and replies with files are relayed; edits, deletions, joins and bots' posts are
+not). Never relayed either: other agents' messages, internal notes (starting with //, marked
+with a :lock: reaction) and messages outside case threads.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bridge.core.errors import InvalidInput
-from bridge.core.text import is_internal_note, plain_from_slack
+from bridge.core.text import escape_mrkdwn, is_internal_note, plain_from_slack
 from bridge.services import casework
 from bridge.slack.listeners import Deps
 from bridge.slack.outbox_writer import enqueue_reaction
+from bridge.slack.subtypes import incoming
 
 NOTE_REACTION = "lock"
 
@@ -27,35 +29,67 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @deps.tracked
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Every message event needs a listener (bolt would 404 an unhandled one and Slack
-        # would retry it); those we do not relay simply stop here.
-        if event.get("subtype") or event.get("bot_id"):
-            return
-        channel, ts, thread_ts = event.get("channel"), event.get("ts"), event.get("thread_ts")
-        if not channel or not ts or not thread_ts or thread_ts == ts:
+        # would retry it); what bridge.slack.subtypes does not relay simply stops here.
+        reply = incoming(event)
+        if reply is None:
             return
         async with ctx.db.uow() as uow:
-            case = await uow.cases.by_slack_thread(channel, thread_ts)
+            case = await uow.cases.by_slack_thread(reply.channel, reply.thread_ts)
             if case is None:
                 return
-            text = event.get("text", "")
-            if is_internal_note(text):
+            if is_internal_note(reply.text):
                 await enqueue_reaction(
-                    uow, ctx.clock, channel=channel, ts=ts, name=NOTE_REACTION, case_id=case.id
+                    uow,
+                    ctx.clock,
+                    channel=reply.channel,
+                    ts=reply.ts,
+                    name=NOTE_REACTION,
+                    case_id=case.id,
                 )
                 await uow.commit()
                 deps.deliverer.wake()
                 return
-        user = event.get("user", "")
-        try:
-            await casework.post_agent_message(
-                ctx,
-                case.id,
-                user,
-                plain_from_slack(text),
-                slack_ts=ts,
-                event_id=body.get("event_id"),
-            )
-        except InvalidInput as problem:
+        relayed = False
+        if reply.text.strip():
+            try:
+                relayed = bool(
+                    await casework.post_agent_message(
+                        ctx,
+                        case.id,
+                        reply.user,
+                        plain_from_slack(reply.text),
+                        slack_ts=reply.ts,
+                        event_id=body.get("event_id"),
+                    )
+                )
+            except InvalidInput as problem:
+                await deps.tell(
+                    reply.channel,
+                    reply.user,
+                    f":warning: Not sent to the customer: {problem}",
+                    case.id,
+                    thread_ts=reply.thread_ts,
+                )
+        # Only the assignee's messages go to the customer, so only they need to hear that a
+        # file stayed behind; a retried event (relayed False) was already answered.
+        to_customer = relayed or (not reply.text.strip() and case.assignee_id == reply.user)
+        if reply.files and to_customer:
             await deps.tell(
-                channel, user, f":warning: Not sent to the customer: {problem}", case.id
+                reply.channel,
+                reply.user,
+                files_not_passed_on(reply.files, with_text=relayed),
+                case.id,
+                thread_ts=reply.thread_ts,
             )
+
+
+def files_not_passed_on(names: tuple[str, ...], with_text: bool) -> str:
+    """The note to an agent whose reply carried files the customer will not get."""
+    listed = ", ".join(f"`{escape_mrkdwn(name)}`" for name in names[:5])
+    if len(names) > 5:
+        listed += f" and {len(names) - 5} more"
+    told = "The customer got your text, but not" if with_text else "The customer did not get"
+    return (
+        f":paperclip: {told} {listed}: casebridge does not pass files on yet. "
+        "Paste the content or a link in the thread instead."
+    )
