@@ -40,6 +40,7 @@ from portal.live import ChatNamespace, SocketPush
 from portal.origins import Origins
 from portal.schemas import NewCaseBody, field_problems
 from portal.transcript import transcript
+from portal.websocket import without_deflate
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +349,7 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
     server = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins.cors, max_http_buffer_size=64 * 1024
     )
+    without_deflate(server)
     server.register_namespace(ChatNamespace(ctx, limits, origins, addresses))
     server.attach(app, socketio_path="socket.io")
     site = PortalSite(ctx, public_url, limits, addresses, AgentIds(settings.portal_key))
