@@ -114,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, help="casebridge's port (overrides PORT)")
     dev.add_argument("--slack-port", type=int, default=3100, help="the local Slack's port")
     dev.add_argument("--smtp-port", type=int, default=2525, help="the mail catcher's port")
+    dev.add_argument(
+        "--inbound-smtp-port",
+        type=int,
+        help="where replies to caught mail come back (default: the catcher's port + 1)",
+    )
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     portal = sub.add_parser("portal", help="create and configure portals")
@@ -169,7 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings = Settings.model_validate({**settings.model_dump(), **overrides})
             _serve(settings)
         elif args.command == "dev":
-            ports = LocalPorts(args.port or settings.port, args.slack_port, args.smtp_port)
+            ports = LocalPorts(
+                args.port or settings.port,
+                args.slack_port,
+                args.smtp_port,
+                args.inbound_smtp_port,
+            )
             asyncio.run(run_local(settings, ports))
         elif args.command == "db":
             asyncio.run(migrate.upgrade(settings.database_url))

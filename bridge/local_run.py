@@ -47,6 +47,11 @@ class LocalPorts:
     web: int
     slack: int
     smtp: int
+    inbound: int | None = None  # customers' email replies; next to the mail catcher's port
+
+    @property
+    def inbound_smtp(self) -> int:
+        return self.inbound if self.inbound is not None else self.smtp + 1
 
 
 def local_settings(
@@ -72,6 +77,9 @@ def local_settings(
             changes["database_url"] = f"sqlite+aiosqlite:///./{DEMO_DATABASE.as_posix()}"
     if local_mail:
         changes["smtp_url"] = f"smtp://127.0.0.1:{ports.smtp}"
+        if "inbound_smtp" not in given:
+            # The catcher's "reply as the customer" sends here: the demo closes the loop.
+            changes["inbound_smtp"] = f"127.0.0.1:{ports.inbound_smtp}"
     merged = Settings.model_validate({**settings.model_dump(), **changes})
     return merged, local_slack, local_mail
 
@@ -92,6 +100,7 @@ def _start_stand_in(
         command += ["--signing-secret", LOCAL_SIGNING_SECRET]
     if local_mail:
         command += ["--smtp-port", str(ports.smtp)]
+        command += ["--reply-smtp", f"127.0.0.1:{ports.inbound_smtp}"]
     # Its own start-up lines would repeat ours; its warnings and errors still show.
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
@@ -146,7 +155,7 @@ def banner(
         people = ", ".join(f"{a.name}{' (admin)' if a.is_admin else ''}" for a in demo.agents)
         lines.append(f"  agents, all available:      {people}")
     if local_mail:
-        lines.append(f"  caught email                http://127.0.0.1:{ports.slack}/mail")
+        lines.append(f"  caught email (reply there)  http://127.0.0.1:{ports.slack}/mail")
     lines.append(f"  health                      {settings.public_url.rstrip('/')}/healthz")
     if demo is not None:
         lines.append(

@@ -21,7 +21,7 @@ async def serve(args: argparse.Namespace) -> None:
         app_token=args.app_token,
     )
     if args.smtp_port is not None:
-        emu.mail = await MailCatcher(port=args.smtp_port).start()
+        emu.mail = await MailCatcher(port=args.smtp_port, reply_via=args.reply_smtp).start()
     await emu.start()
     print(f"slackemu UI:      {emu.url}/", flush=True)
     print(f"slackemu Web API: {emu.api_url}  (bot token {emu.bot_token})", flush=True)
@@ -42,6 +42,13 @@ async def serve(args: argparse.Namespace) -> None:
         await emu.mail.stop()
 
 
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not host:port")
+    return host, int(port)
+
+
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
     parser = argparse.ArgumentParser(prog="python -m slackemu", description=__doc__)
@@ -53,6 +60,11 @@ def main() -> None:
         "--smtp-port", type=int, help="also run a mail catcher (SMTP on this port), shown at /mail"
     )
     parser.add_argument("--app-token", help="an xapp- token: serve Socket Mode instead")
+    parser.add_argument(
+        "--reply-smtp",
+        type=_host_port,
+        help="host:port: caught mail can be answered from /mail, sent to this SMTP server",
+    )
     asyncio.run(serve(parser.parse_args()))
 
 

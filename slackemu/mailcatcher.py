@@ -2,7 +2,9 @@
 
 It accepts any sender and recipient, except addresses on a refused domain (`.invalid` by
 default, the TLD reserved for exactly this), which get a permanent 550 — so the path of a
-customer address that bounces can be seen without a real mail system.
+customer address that bounces can be seen without a real mail system. Given `reply_via`
+(an SMTP host and port), it can also answer a caught email as its recipient would, so the
+way back into the application can be played too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from email.utils import make_msgid
 from typing import Any, Self, cast
 
+import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
@@ -60,6 +64,7 @@ class MailCatcher:
     refused_domains: tuple[str, ...] = (".invalid",)
     caught: list[CaughtMail] = field(default_factory=list)
     transient_failures: int = 0  # answer the next N messages with 451 (try again later)
+    reply_via: tuple[str, int] | None = None  # where "reply as the recipient" sends to
     _server: asyncio.Server | None = None
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -122,6 +127,28 @@ class MailCatcher:
             self.caught.append(mail)
             self._arrived.notify_all()
         return f"250 OK queued as {mail.id}"
+
+    async def reply(self, mail_id: int, text: str) -> EmailMessage:
+        """Answer caught mail `mail_id` as its recipient's mail program would (history quoted)."""
+        if self.reply_via is None:
+            raise LookupError("replies are off (start with a reply_via SMTP server)")
+        original = next((m for m in self.caught if m.id == mail_id), None)
+        if original is None:
+            raise LookupError(f"no caught mail {mail_id}")
+        answer = EmailMessage()
+        answer["From"] = original.header("To")
+        answer["To"] = original.header("Reply-To") or original.header("From")
+        subject = original.header("Subject")
+        answer["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+        answer["Message-ID"] = make_msgid(domain="mailcatcher.localhost")
+        if message_id := original.header("Message-ID"):
+            answer["In-Reply-To"] = message_id
+            answer["References"] = message_id
+        quoted = "\n".join(f"> {line}" for line in original.part("plain").splitlines())
+        answer.set_content(f"{text}\n\nOn {original.received_at:%c}, you wrote:\n{quoted}\n")
+        host, port = self.reply_via
+        await aiosmtplib.send(answer, hostname=host, port=port, timeout=10)
+        return answer
 
     # --- for tests -----------------------------------------------------------------------
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[CaughtMail]:

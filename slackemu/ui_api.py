@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiosmtplib
 from aiohttp import web
 
 from slackemu.delivery import Outcome
@@ -148,11 +149,24 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
 
     async def mail(_request: web.Request) -> web.Response:
         caught = emu.mail.caught if emu.mail is not None else []
-        return web.json_response({"mail": [m.summary() for m in caught]})
+        replies = emu.mail is not None and emu.mail.reply_via is not None
+        return web.json_response({"mail": [m.summary() for m in caught], "replies": replies})
+
+    async def mail_reply(request: web.Request) -> web.Response:
+        body = await request.json()
+        text = str(body.get("text", "")).strip()
+        if emu.mail is None or not text:
+            return web.json_response({"ok": False, "error": "nothing to send"}, status=400)
+        try:
+            await emu.mail.reply(int(request.match_info["id"]), text)
+        except (LookupError, ValueError, OSError, aiosmtplib.SMTPException) as error:
+            return web.json_response({"ok": False, "error": str(error)}, status=400)
+        return web.json_response({"ok": True})
 
     app.router.add_get("/", index)
     app.router.add_get("/mail", mail_page)
     app.router.add_get("/_emu/mail", mail)
+    app.router.add_post("/_emu/mail/{id:\\d+}/reply", mail_reply)
     app.router.add_static("/ui/", folder)
     app.router.add_get("/_emu/state", state)
     app.router.add_get("/_emu/messages", messages)

@@ -24,6 +24,7 @@ class DevPorts:
     web: int
     slack: int
     smtp: int
+    inbound: int
 
 
 def clean_environment(**settings: str) -> dict[str, str]:
@@ -47,6 +48,7 @@ async def running_dev(folder: Path, ports: DevPorts, env: dict[str, str]) -> Asy
             f"--port={ports.web}",
             f"--slack-port={ports.slack}",
             f"--smtp-port={ports.smtp}",
+            f"--inbound-smtp-port={ports.inbound}",
             cwd=folder,  # its .env (none) and its databases are the folder's
             env=env,
             stdout=asyncio.subprocess.PIPE,

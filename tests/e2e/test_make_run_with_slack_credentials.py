@@ -21,7 +21,7 @@ from tests.slackemu.test_standalone import free_port
 async def test_with_credentials_it_serves_that_workspace_and_seeds_nothing(
     tmp_path: Path, mode: str
 ) -> None:
-    ports = DevPorts(free_port(), free_port(), free_port())
+    ports = DevPorts(free_port(), free_port(), free_port(), free_port())
     workspace = SlackEmu(
         bot_token="xoxb-real-looking",
         signing_secret="a-real-signing-secret",

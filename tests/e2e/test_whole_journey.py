@@ -37,7 +37,7 @@ class Demo:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    ports = DevPorts(free_port(), free_port(), free_port())
+    ports = DevPorts(free_port(), free_port(), free_port(), free_port())
     env = clean_environment(GRACE_PERIOD_SECONDS="3", SWEEP_INTERVAL_SECONDS="0.5")
     async with running_dev(tmp_path, ports, env) as banner:
         yield Demo(f"http://localhost:{ports.web}", f"http://127.0.0.1:{ports.slack}", banner)
@@ -142,3 +142,16 @@ async def test_a_customer_who_gives_up_waiting_gets_an_email_confirmation(
     await agent.goto(demo.mail())
     caught = agent.locator("#mail-list li").filter(has_text="zoe@example.com")
     await expect(caught).to_contain_text("We received your request C-000001", timeout=20000)
+
+    # Zoe answers the email; her answer comes back into the case's thread in Slack.
+    await caught.get_by_label("Reply to").fill("Invoice is fine, my PO number is 4711.")
+    await caught.get_by_role("button", name="Reply as the customer").click()
+    await expect(caught.get_by_role("status")).to_have_text("Sent.")
+    await agent.goto(f"{demo.slack}/?as=UCAROL")
+    await agent.get_by_role("button", name="# hooli-support").click()
+    card = agent.locator("#messages .message").filter(has_text="C-000001").first
+    await card.get_by_role("button", name=re.compile(r"repl")).click()
+    await expect(agent.locator("#thread-messages")).to_contain_text(
+        "my PO number is 4711", timeout=20000
+    )
+    await expect(agent.locator("#thread-messages")).to_contain_text("Zoe Lima replied by email")
