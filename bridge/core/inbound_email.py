@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bridge.core.identifiers import case_number
+
 # The Reply-To of every email we send about a case is support+c-000123@…; a portal's own
 # address is support+<subdomain>@…. Message-IDs we generate carry the reference too.
-_CASE_TAG = re.compile(r"^c-(\d{1,12})$")
+# ASCII digits only: \d would read "c-٤٥" as case 45.
+_CASE_TAG = re.compile(r"^c-([0-9]{1,10})$")
 _SUBDOMAIN_TAG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_OUR_MESSAGE_ID = re.compile(r"\bcasebridge\.c-(\d{1,12})\.\d+@", re.IGNORECASE)
+_OUR_MESSAGE_ID = re.compile(r"\bcasebridge\.c-([0-9]{1,10})\.[0-9]+@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def case_number_from_addresses(recipients: tuple[str, ...]) -> int | None:
     """The case a per-case reply address names (support+c-000123@…), if any."""
     for address in recipients:
         if (found := _CASE_TAG.match(plus_tag(address))) is not None:
-            return int(found.group(1))
+            return case_number(found.group(1))
     return None
 
 
@@ -46,7 +49,7 @@ def case_number_from_references(references: tuple[str, ...]) -> int | None:
     """The case named by the newest of our own Message-IDs this email answers, if any."""
     for reference in references:
         if (found := _OUR_MESSAGE_ID.search(reference)) is not None:
-            return int(found.group(1))
+            return case_number(found.group(1))
     return None
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.headerregistry import Address
+from email.utils import make_msgid, parseaddr
 from html import escape
 
 from bridge.mail.catalog import text
@@ -28,13 +29,22 @@ def reply_to(mail_from: str, reference: str) -> str:
     return f"{local}+{reference.lower()}@{domain}"
 
 
+def address(name: str, addr_spec: str) -> Address:
+    """One mailbox for a header, built by the email library."""
+    local, _, domain = addr_spec.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
 def _message(
     envelope: Envelope, language: str, subject: str, plain: str, html_body: str
 ) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = envelope.mail_from
-    message["To"] = formataddr((envelope.to_name, envelope.to_address))
-    message["Reply-To"] = reply_to(envelope.mail_from, envelope.reference)
+    # Address objects only: a name typed by a customer is quoted or encoded, never read as
+    # an address ("Jöhn <attacker@…>" stays a display name).
+    sender_name, sender = parseaddr(envelope.mail_from)
+    message["From"] = address(sender_name, sender)
+    message["To"] = address(envelope.to_name, envelope.to_address)
+    message["Reply-To"] = address("", reply_to(envelope.mail_from, envelope.reference))
     message["Subject"] = subject
     domain = parseaddr(envelope.mail_from)[1].partition("@")[2] or "casebridge.localhost"
     message["Message-ID"] = make_msgid(idstring=envelope.message_key, domain=domain)

@@ -145,7 +145,7 @@ def case_message(card: CaseCard) -> tuple[str, list[Block]]:
         ]
     customer = escape_mrkdwn(case.customer.full_name)
     email = escape_mrkdwn(case.customer.email)
-    text = f"{_kind(case).split(' ', 1)[1]} {case.reference} from {case.customer.full_name}"
+    text = f"{_kind(case).split(' ', 1)[1]} {case.reference} from {customer}"
     fields = [
         mrkdwn(f"*Status*\n{_status(card)}"),
         mrkdwn(f"*Customer*\n{customer}\n{email}"),
@@ -255,6 +255,15 @@ def reply_email_modal(case: Case, subject: str) -> dict[str, Any]:
     }
 
 
+USERNAME_MAX = 80  # Slack cuts a post's username here
+
+
 def customer_line(text: str) -> str:
     """A customer's chat message as it appears in the thread: escaped, never a ping."""
     return escape_mrkdwn(text)
+
+
+def customer_username(name: str) -> str:
+    """The name a customer's thread post shows: marked as a customer's, whatever they typed
+    (a customer called "casebridge" or "Alice Admin" must not pass for them)."""
+    return f"Customer · {name}"[:USERNAME_MAX]

@@ -34,7 +34,7 @@ from bridge.core.events import (
 )
 from bridge.core.text import escape_mrkdwn
 from bridge.slack import operations as op
-from bridge.slack.blocks import PREVIEW_CHARS, PREVIEW_LINES, customer_line
+from bridge.slack.blocks import PREVIEW_CHARS, PREVIEW_LINES, customer_line, customer_username
 from bridge.slack.delivering import SLACK
 from bridge.slack.email_blocks import unmatched_email_dm
 from storage.uow import UnitOfWork
@@ -108,7 +108,7 @@ class SlackOutbox:
                 op.THREAD_POST,
                 {
                     "text": customer_line(event.text),
-                    "username": name,
+                    "username": customer_username(name),
                     "message_id": event.message_id,
                 },
             )
@@ -211,7 +211,10 @@ class SlackOutbox:
                 uow,
                 case_id,
                 op.THREAD_POST,
-                {"text": customer_line(case.question), "username": case.customer.full_name},
+                {
+                    "text": customer_line(case.question),
+                    "username": customer_username(case.customer.full_name),
+                },
             )
 
     async def _alert(

@@ -68,7 +68,7 @@ async def test_a_case_from_first_message_to_deletion(bridge: Casebridge) -> None
     await customer.post_customer_message(bridge.services, opened.token, "<!channel> hi <@U1>")
     line = await slack.wait_for_message("C0SUPPORT", thread_ts=card.ts, contains="hi")
     assert line.text == "&lt;!channel&gt; hi &lt;@U1&gt;"
-    assert line.bot_id == BOT_ID and line.username == "Ana Lima"
+    assert line.bot_id == BOT_ID and line.username == "Customer · Ana Lima"
     sent = slack.sent_with[line.ts]
     assert "link_names" not in sent and "parse" not in sent
     assert str(sent.get("unfurl_links")).lower() in ("false", "0")

@@ -17,7 +17,7 @@ def customer_lines(bridge: Casebridge, thread_ts: str) -> list[str]:
     return [
         line
         for m in bridge.slack.thread("C0SUPPORT", thread_ts)[1:]
-        if m.username == "Ana Lima"
+        if m.username == "Customer · Ana Lima"
         for line in m.text.split("\n")
     ]
 

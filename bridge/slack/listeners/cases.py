@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 
 from bridge.core.agents import Agent
@@ -14,6 +15,7 @@ from bridge.services import casework
 from bridge.slack import actions
 from bridge.slack.blocks import device_info
 from bridge.slack.listeners import Deps
+from bridge.slack.payloads import ButtonClick, CaseButton
 
 log = logging.getLogger(__name__)
 Work = Callable[[int, Agent], Awaitable[object]]
@@ -38,12 +40,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     def on(action_id: str, work: Work) -> None:
         async def listener(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            user, channel = body["user"]["id"], body["channel"]["id"]
             try:
-                case_id = int(action.get("value", ""))
-            except ValueError:
+                click = ButtonClick.model_validate(body)
+                case_id = CaseButton.model_validate(action).value
+            except ValidationError:
                 log.warning("button %s without a case id", action_id)
                 return
+            user, channel = click.user.id, click.channel.id
             agent = await deps.people.ensure(user)
             try:
                 await work(case_id, agent)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -13,6 +15,9 @@ from bridge.services.email_replies import default_subject, reply_by_email
 from bridge.slack import actions
 from bridge.slack.blocks import reply_email_modal
 from bridge.slack.listeners import Deps
+from bridge.slack.payloads import ButtonClick, CaseButton, CaseModal
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -24,8 +29,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        user, channel = body["user"]["id"], body["channel"]["id"]
-        case_id = int(action.get("value", "0"))
+        try:
+            click = ButtonClick.model_validate(body)
+            case_id = CaseButton.model_validate(action).value
+        except ValidationError:
+            log.warning("reply by email: button without a case id")
+            return
+        user, channel = click.user.id, click.channel.id
         async with ctx.db.uow() as uow:
             case = await casework.load_case(uow, case_id)
         if case.assignee_id != user:
@@ -52,9 +62,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         subject = values.get("subject", {}).get("subject", {}).get("value") or ""
         text = values.get("body", {}).get("body", {}).get("value") or ""
         try:
-            await reply_by_email(
-                ctx, int(view["private_metadata"]), body["user"]["id"], subject, text
-            )
+            case_id = CaseModal.model_validate(view).private_metadata
+        except ValidationError:
+            await ack(response_action="errors", errors={"body": "This case no longer exists."})
+            return
+        try:
+            await reply_by_email(ctx, case_id, body["user"]["id"], subject, text)
         except InvalidInput as problem:
             block = "subject" if problem.field == "subject" else "body"
             await ack(response_action="errors", errors={block: problem.problem})

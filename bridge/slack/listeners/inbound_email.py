@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge.core.identifiers import case_number
 from bridge.services.email_intake import email_original
 from bridge.slack.email_blocks import SHOW_ORIGINAL, original_modal
 from bridge.slack.listeners import Deps
@@ -20,11 +21,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         value = str(action.get("value", ""))
-        found = (
-            await email_original(deps.services, int(value))
-            if value.isascii() and value.isdigit()
-            else None
-        )
+        number = case_number(value)
+        found = await email_original(deps.services, number) if number is not None else None
         if found is None:
             await deps.tell(
                 body["channel"]["id"], body["user"]["id"], "That email is no longer kept."
