@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from html import escape
 
