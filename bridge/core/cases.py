@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
-from bridge.core.errors import IllegalTransition
+from bridge.core.errors import AlreadyClaimed, IllegalTransition, NotAllowed
+from bridge.core.events import (
+    AgentLeftCase,
+    CaseClaimed,
+    CaseConverted,
+    CaseDeleted,
+    CaseHandedOut,
+    CaseReopened,
+    CaseResolved,
+    ChatEnded,
+    Event,
+)
 
 
 class CaseType(enum.StrEnum):
@@ -69,7 +81,7 @@ class DeviceInfo:
 
 @dataclass(frozen=True)
 class Case:
-    """One customer's request; immutable, every move returns a new Case."""
+    """One customer's request; immutable, every move returns a Change holding the new Case."""
 
     id: int
     portal_id: int
@@ -84,46 +96,131 @@ class Case:
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
     converted_at: datetime | None = None
+    conversion_reason: str | None = None
     customer_connected: bool = False
     customer_left_at: datetime | None = None
     chat_ended: bool = False
     queued: bool = False
-    deleted: bool = False
+    deleted_at: datetime | None = None
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        portal_id: int,
+        customer: Customer,
+        type: CaseType,
+        assignee_id: str | None,
+        question: str,
+        device: DeviceInfo,
+        language: str,
+        now: datetime,
+        queued: bool,
+    ) -> Case:
+        """A new case, not yet stored (its id is 0 until the repository gives it one)."""
+        live = type is CaseType.LIVE_CHAT
+        return cls(
+            id=0,
+            portal_id=portal_id,
+            customer=customer,
+            type=type,
+            status=CaseStatus.ASSIGNED if assignee_id else CaseStatus.UNASSIGNED,
+            assignee_id=assignee_id,
+            question=question,
+            device=device,
+            language=language,
+            created_at=now,
+            claimed_at=now if assignee_id else None,
+            customer_connected=live,
+            chat_ended=not live,
+            queued=queued,
+        )
 
     @property
     def reference(self) -> str:
         return format_reference(self.id)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def _move(self, target: CaseStatus, action: str) -> None:
         if self.deleted:
             raise IllegalTransition(self.reference, "deleted", target.value, action)
         check_transition(self.reference, self.status, target, action)
 
-    def claim(self, agent_id: str, now: datetime) -> Case:
-        """Unassigned → assigned to `agent_id`."""
+    def _change(
+        self, action: str, new: Case, expect: Mapping[str, object], *events: Event
+    ) -> Change:
+        return Change(action, self, new, dict(expect), events)
+
+    def claim(self, agent_id: str, now: datetime) -> Change:
+        """Unassigned → assigned to `agent_id`; only while nobody else has claimed it."""
+        if not self.deleted and self.status is CaseStatus.ASSIGNED:
+            raise AlreadyClaimed(self.reference, self.assignee_id)
         self._move(CaseStatus.ASSIGNED, "claim")
+        return self._change(
+            "claim",
+            self._assigned(agent_id, now),
+            {"status": CaseStatus.UNASSIGNED},
+            CaseClaimed(self.id, agent_id),
+        )
+
+    def hand_out(self, agent_id: str, now: datetime) -> Change:
+        """The queue gives this waiting case to `agent_id`; only while it is still queued."""
+        self._move(CaseStatus.ASSIGNED, "claim")  # a hand-out is the queue claiming for them
+        if not self.queued:
+            raise IllegalTransition(self.reference, "not queued", "assigned", "hand out")
+        return self._change(
+            "hand out",
+            self._assigned(agent_id, now),
+            {"status": CaseStatus.UNASSIGNED, "queued": True},
+            CaseHandedOut(self.id, agent_id),
+        )
+
+    def _assigned(self, agent_id: str, now: datetime) -> Case:
         return replace(
             self, status=CaseStatus.ASSIGNED, assignee_id=agent_id, claimed_at=now, queued=False
         )
 
-    def resolve(self, now: datetime) -> Case:
-        """Assigned → resolved; a resolved live chat is also over."""
-        self._move(CaseStatus.RESOLVED, "resolve")
-        return replace(self, status=CaseStatus.RESOLVED, resolved_at=now, chat_ended=True)
+    def _require_assignee_or_admin(self, agent_id: str, is_admin: bool, action: str) -> None:
+        if self.assignee_id != agent_id and not is_admin:
+            raise NotAllowed(f"only the assigned agent or an admin can {action} {self.reference}")
 
-    def reopen(self, agent_id: str, now: datetime) -> Case:
-        """Resolved → assigned to the agent who reopened it."""
-        self._move(CaseStatus.ASSIGNED, "reopen")
-        return replace(
-            self, status=CaseStatus.ASSIGNED, assignee_id=agent_id, claimed_at=now, resolved_at=None
+    def resolve(self, agent_id: str, now: datetime, is_admin: bool = False) -> Change:
+        """Assigned → resolved, by the assignee or an admin; a resolved live chat is also over."""
+        self._move(CaseStatus.RESOLVED, "resolve")
+        self._require_assignee_or_admin(agent_id, is_admin, "resolve")
+        return self._change(
+            "resolve",
+            replace(self, status=CaseStatus.RESOLVED, resolved_at=now, chat_ended=True),
+            {"status": CaseStatus.ASSIGNED},
+            CaseResolved(self.id, agent_id),
         )
 
-    def leave(self) -> Case:
+    def reopen(self, agent_id: str, now: datetime) -> Change:
+        """Resolved → assigned to the agent who reopened it."""
+        self._move(CaseStatus.ASSIGNED, "reopen")
+        new = replace(
+            self, status=CaseStatus.ASSIGNED, assignee_id=agent_id, claimed_at=now, resolved_at=None
+        )
+        return self._change(
+            "reopen", new, {"status": CaseStatus.RESOLVED}, CaseReopened(self.id, agent_id)
+        )
+
+    def leave(self, agent_id: str) -> Change:
         """The assignee steps away: assigned → unassigned, open for someone else to claim."""
         self._move(CaseStatus.UNASSIGNED, "leave")
-        return replace(self, status=CaseStatus.UNASSIGNED, assignee_id=None, claimed_at=None)
+        if self.assignee_id != agent_id:
+            raise NotAllowed(f"only the assigned agent can leave {self.reference}")
+        return self._change(
+            "leave",
+            replace(self, status=CaseStatus.UNASSIGNED, assignee_id=None, claimed_at=None),
+            {"status": CaseStatus.ASSIGNED, "assignee_id": agent_id},
+            AgentLeftCase(self.id, agent_id),
+        )
 
-    def convert_to_support_request(self, now: datetime) -> Case:
+    def convert_to_support_request(self, now: datetime, reason: str) -> Change:
         """An abandoned, unclaimed live chat becomes an email follow-up request."""
         if (
             self.deleted
@@ -136,26 +233,96 @@ class Case:
                 CaseType.SUPPORT_REQUEST.value,
                 "convert",
             )
-        return replace(
-            self, type=CaseType.SUPPORT_REQUEST, converted_at=now, chat_ended=True, queued=False
+        new = replace(
+            self,
+            type=CaseType.SUPPORT_REQUEST,
+            converted_at=now,
+            conversion_reason=reason,
+            chat_ended=True,
+            queued=False,
+        )
+        return self._change(
+            "convert",
+            new,
+            {"status": CaseStatus.UNASSIGNED, "type": CaseType.LIVE_CHAT},
+            CaseConverted(self.id, reason),
         )
 
-    def end_chat(self) -> Case:
-        """The live conversation is over (the customer or the agent ended it)."""
+    def end_chat(self, by: str) -> Change:
+        """The live conversation is over (`by` the customer or an agent); ending twice is no-op."""
         if self.deleted:
             raise IllegalTransition(self.reference, "deleted", "chat ended", "end chat")
-        return replace(self, chat_ended=True, customer_connected=False)
+        if self.chat_ended:
+            return Change.none(self)
+        return self._change(
+            "end chat",
+            replace(self, chat_ended=True, customer_connected=False),
+            {"chat_ended": False},
+            ChatEnded(self.id, by=by),
+        )
 
-    def erase(self) -> Case:
-        """Delete: only once the chat is over; personal data goes, the reference stays."""
+    def erase(self, by: str, now: datetime, is_admin: bool) -> Change:
+        """Admins only, once the chat is over: personal data goes, the reference stays."""
+        if not is_admin:
+            raise NotAllowed("only admins can delete cases")
         if self.deleted or not self.chat_ended:
             state = "deleted" if self.deleted else "chat still open"
             raise IllegalTransition(self.reference, state, "deleted", "delete")
-        return replace(
+        new = replace(
             self,
-            deleted=True,
+            deleted_at=now,
             customer=Customer("", "", ""),
             question="",
             device=DeviceInfo(),
             customer_connected=False,
         )
+        return self._change("delete", new, {"chat_ended": True}, CaseDeleted(self.id, by=by))
+
+    def customer_presence(self, connected: bool, now: datetime) -> Change:
+        """The customer's page connected or went away (the grace-period sweep reads this)."""
+        new = replace(
+            self, customer_connected=connected, customer_left_at=None if connected else now
+        )
+        return self._change("presence", new, {})
+
+    def takes_reply_from(self, agent_id: str) -> bool:
+        """Whether a message by `agent_id` in the case's thread goes to the customer."""
+        return not self.deleted and not self.chat_ended and self.assignee_id == agent_id
+
+    def check_customer_may_write(self) -> None:
+        """The customer writes only while the chat is on."""
+        if self.chat_ended:
+            raise NotAllowed("this chat has ended")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One move of a case: the case before and after, what must still hold, what it means.
+
+    `expect` maps fields of the case to the values they must still have when the move is
+    written: the storage turns it into the WHERE of a conditional update, so of two racing
+    moves exactly one wins.
+    """
+
+    action: str
+    old: Case
+    new: Case
+    expect: dict[str, object]
+    events: tuple[Event, ...]
+
+    @classmethod
+    def none(cls, case: Case) -> Change:
+        """Nothing to do: the case is already where the move would take it."""
+        return cls("none", case, case, {}, ())
+
+    def changed(self) -> dict[str, object]:
+        """The fields this move writes, with their new values."""
+        return {
+            f.name: getattr(self.new, f.name)
+            for f in fields(Case)
+            if getattr(self.old, f.name) != getattr(self.new, f.name)
+        }
+
+    @property
+    def is_none(self) -> bool:
+        return not self.events and not self.changed()

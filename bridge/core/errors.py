@@ -23,13 +23,13 @@ class CaseNotFound(DomainError):
         super().__init__(f"no case {what}")
 
 
-class AlreadyClaimed(DomainError):
+class AlreadyClaimed(IllegalTransition):
     """Someone else won the claim race; `assignee_id` says who."""
 
     def __init__(self, case_ref: str, assignee_id: str | None) -> None:
-        self.case_ref = case_ref
+        super().__init__(case_ref, "assigned", "assigned", "claim")
         self.assignee_id = assignee_id
-        super().__init__(f"case {case_ref} is already assigned to {assignee_id}")
+        self.args = (f"case {case_ref} is already assigned to {assignee_id}",)
 
 
 class NotAllowed(DomainError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 
@@ -15,8 +14,3 @@ def new_case_token() -> str:
 def hash_token(token: str) -> str:
     """What the database keeps, so a leaked table does not hand out live chats."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_matches(token: str, stored_hash: str) -> bool:
-    """Constant-time comparison of a presented token with a stored hash."""
-    return hmac.compare_digest(hash_token(token), stored_hash)

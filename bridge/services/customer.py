@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.core.cases import Case, CaseStatus, CaseType
-from bridge.core.errors import CaseNotFound, IllegalTransition, NotAllowed
-from bridge.core.events import CaseConverted, ChatEnded, CustomerMessagePosted, Event
+from bridge.core.cases import Case, CaseType, Change
+from bridge.core.errors import CaseNotFound, IllegalTransition
+from bridge.core.events import CustomerMessagePosted, Event
 from bridge.core.text import clean_message
 from bridge.core.tokens import hash_token
+from bridge.services.changes import Find, by_id, change_case
 from bridge.services.context import ServiceContext, commit
 from storage.repositories.cases import StoredMessage
 from storage.uow import UnitOfWork
@@ -20,6 +21,15 @@ async def case_for_token(uow: UnitOfWork, token: str) -> Case:
     if case is None or case.deleted:
         raise CaseNotFound("for this token")
     return case
+
+
+def by_token(token: str) -> Find:
+    """Find the case the customer's token opens."""
+
+    async def find(uow: UnitOfWork) -> Case:
+        return await case_for_token(uow, token)
+
+    return find
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,7 @@ async def post_customer_message(
     now = ctx.clock.now()
     async with ctx.db.uow() as uow:
         case = await case_for_token(uow, token)
-        if case.chat_ended:
-            raise NotAllowed("this chat has ended")
+        case.check_customer_may_write()
         if client_id and not await uow.processed.first_time(
             f"customer:{case.id}:{client_id[:100]}", now
         ):
@@ -69,54 +78,29 @@ async def convert_to_support_request(ctx: ServiceContext, case_id: int, reason: 
     Returns no events when the case is no longer an unclaimed live chat.
     """
     now = ctx.clock.now()
-    async with ctx.db.uow() as uow:
-        case = await uow.cases.get(case_id)
-        if case is None:
-            raise CaseNotFound(f"with id {case_id}")
-        try:
-            case.convert_to_support_request(now)
-        except IllegalTransition:
-            return []  # claimed, or converted by another sweep or worker: nothing to do
-        won = await uow.cases.move(
-            case_id,
-            expect={"status": CaseStatus.UNASSIGNED.value, "type": CaseType.LIVE_CHAT.value},
-            values={
-                "type": CaseType.SUPPORT_REQUEST.value,
-                "converted_at": now,
-                "conversion_reason": reason,
-                "chat_ended": True,
-                "queued": False,
-            },
+    try:
+        return await change_case(
+            ctx, by_id(case_id), lambda case: case.convert_to_support_request(now, reason)
         )
-        if not won:
-            return []
-        events: list[Event] = [CaseConverted(case_id, reason)]
-        await commit(ctx, uow, events)
-    return events
+    except IllegalTransition:
+        return []  # claimed, or converted by another sweep or worker: nothing to do
 
 
 async def stop_waiting(ctx: ServiceContext, token: str) -> list[Event]:
     """The customer gives up waiting: leave the question as a support request."""
-    async with ctx.db.uow() as uow:
-        case = await case_for_token(uow, token)
-    if case.type is CaseType.SUPPORT_REQUEST:
-        return []  # already one: pressing twice is not an error
-    if case.status is not CaseStatus.UNASSIGNED:
-        raise IllegalTransition(case.reference, case.status.value, "support_request", "convert")
-    return await convert_to_support_request(ctx, case.id, "stopped_waiting")
+    now = ctx.clock.now()
+
+    def decide(case: Case) -> Change:
+        if case.type is CaseType.SUPPORT_REQUEST:
+            return Change.none(case)  # already one: pressing twice is not an error
+        return case.convert_to_support_request(now, "stopped_waiting")
+
+    return await change_case(ctx, by_token(token), decide)
 
 
 async def end_chat(ctx: ServiceContext, token: str) -> list[Event]:
     """The customer ends the chat (after confirming on the page)."""
-    async with ctx.db.uow() as uow:
-        case = await case_for_token(uow, token)
-        if case.chat_ended:
-            return []
-        case.end_chat()
-        await uow.cases.set_fields(case.id, chat_ended=True, customer_connected=False)
-        events: list[Event] = [ChatEnded(case.id, by="customer")]
-        await commit(ctx, uow, events)
-    return events
+    return await change_case(ctx, by_token(token), lambda case: case.end_chat("customer"))
 
 
 async def set_presence(ctx: ServiceContext, token: str, connected: bool) -> Case:
@@ -124,8 +108,6 @@ async def set_presence(ctx: ServiceContext, token: str, connected: bool) -> Case
     now = ctx.clock.now()
     async with ctx.db.uow() as uow:
         case = await case_for_token(uow, token)
-        await uow.cases.set_fields(
-            case.id, customer_connected=connected, customer_left_at=None if connected else now
-        )
+        await uow.cases.apply(case.customer_presence(connected, now))
         await uow.commit()
     return case

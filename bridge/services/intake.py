@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bridge.core.cases import Case, CaseStatus, CaseType, Customer, DeviceInfo
+from bridge.core.cases import Case, CaseType, Customer, DeviceInfo
 from bridge.core.codes import CodeRefusal, normalize_code, refusal
 from bridge.core.errors import CodeRefused, InvalidInput, PortalInactive, PortalNotFound
 from bridge.core.events import CaseOpened, Event
@@ -107,12 +107,10 @@ async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
             if decision.cursor != cursor:
                 await uow.agents.set_cursor(portal.id, decision.cursor)
         token = new_case_token()
-        case = await uow.cases.add(
+        new_case = Case.open(
             portal_id=portal.id,
-            token_hash=hash_token(token),
             customer=customer,
-            case_type=CaseType.SUPPORT_REQUEST if request.support_request else CaseType.LIVE_CHAT,
-            status=CaseStatus.ASSIGNED if decision.assignee else CaseStatus.UNASSIGNED,
+            type=CaseType.SUPPORT_REQUEST if request.support_request else CaseType.LIVE_CHAT,
             assignee_id=decision.assignee,
             question=question,
             device=_device(request.device),
@@ -120,6 +118,7 @@ async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
             now=now,
             queued=decision.queued,
         )
+        case = await uow.cases.add(new_case, hash_token(token))
         if code is not None and not await uow.codes.use(code.value, case.id, now):
             raise CodeRefused(CodeRefusal.USED)  # spent by a concurrent customer
         if question:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from bridge.core.cases import CaseStatus
-from bridge.core.events import CaseHandedOut, Event
+from functools import partial
+
+from bridge.core.cases import Case
+from bridge.core.errors import DomainError
+from bridge.core.events import Event
 from bridge.core.routing import Mode, select_queue
+from bridge.services.changes import by_id, settle
 from bridge.services.context import ServiceContext, commit
 
 
@@ -24,19 +28,13 @@ async def hand_out_queued(ctx: ServiceContext) -> list[Event]:
                 agent_id = select_queue(slots, cursor)
                 if agent_id is None:
                     break
-                won = await uow.cases.move(
-                    case.id,
-                    expect={"status": CaseStatus.UNASSIGNED.value, "queued": True},
-                    values={
-                        "status": CaseStatus.ASSIGNED.value,
-                        "assignee_id": agent_id,
-                        "claimed_at": now,
-                        "queued": False,
-                    },
-                )
-                if won:
-                    cursor = agent_id
-                    events.append(CaseHandedOut(case.id, agent_id))
+                hand_out = partial(Case.hand_out, agent_id=agent_id, now=now)
+                try:
+                    change = await settle(uow, case, hand_out, by_id(case.id))
+                except DomainError:
+                    continue  # claimed or converted meanwhile: the next agent's turn stays
+                cursor = agent_id
+                events += change.events
             await uow.agents.set_cursor(portal.id, cursor)
         await commit(ctx, uow, events)
     return events

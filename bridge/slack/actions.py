@@ -11,5 +11,3 @@ REPLY_EMAIL_VIEW = "reply_email"  # the modal's callback_id
 HOME_AVAILABLE = "home_available"
 HOME_UNAVAILABLE = "home_unavailable"
 HOME_PREFERENCE = "home_preference"  # value: "<name>:on" | "<name>:off"
-
-CASE_ACTIONS = (CLAIM, RESOLVE, REOPEN, LEAVE, DEVICE, DELETE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bridge.core.cases import Case, CaseStatus, CaseType, Customer, DeviceInfo
+from bridge.core.cases import Case, CaseStatus, CaseType, Change, Customer, DeviceInfo
 from storage.models import CaseRow, MessageRow
 
 
@@ -42,12 +43,31 @@ def to_case(row: CaseRow) -> Case:
         claimed_at=row.claimed_at,
         resolved_at=row.resolved_at,
         converted_at=row.converted_at,
+        conversion_reason=row.conversion_reason,
         customer_connected=row.customer_connected,
         customer_left_at=row.customer_left_at,
         chat_ended=row.chat_ended,
         queued=row.queued,
-        deleted=row.deleted_at is not None,
+        deleted_at=row.deleted_at,
     )
+
+
+def _columns(name: str, value: object) -> dict[str, Any]:
+    """One field of a core Case as the column(s) that store it."""
+    if isinstance(value, Customer):
+        return {"first_name": value.first_name, "last_name": value.last_name, "email": value.email}
+    if isinstance(value, DeviceInfo):
+        return {name: value.as_dict()}
+    if isinstance(value, enum.Enum):
+        return {name: value.value}
+    return {name: value}
+
+
+def _row_values(fields: dict[str, object]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        values.update(_columns(name, value))
+    return values
 
 
 def _to_message(row: MessageRow) -> StoredMessage:
@@ -60,40 +80,11 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(
-        self,
-        *,
-        portal_id: int,
-        token_hash: str,
-        customer: Customer,
-        case_type: CaseType,
-        status: CaseStatus,
-        assignee_id: str | None,
-        question: str,
-        device: DeviceInfo,
-        language: str,
-        now: datetime,
-        queued: bool,
-    ) -> Case:
-        """Insert a new case and return it with its id."""
-        row = CaseRow(
-            portal_id=portal_id,
-            token_hash=token_hash,
-            type=case_type.value,
-            status=status.value,
-            assignee_id=assignee_id,
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            email=customer.email,
-            question=question,
-            device=device.as_dict(),
-            language=language,
-            created_at=now,
-            claimed_at=now if assignee_id else None,
-            customer_connected=case_type is CaseType.LIVE_CHAT,
-            chat_ended=case_type is CaseType.SUPPORT_REQUEST,
-            queued=queued,
-        )
+    async def add(self, case: Case, token_hash: str) -> Case:
+        """Store a new case (as the core opened it) and return it with its id."""
+        values = _row_values({f: getattr(case, f) for f in Case.__dataclass_fields__})
+        del values["id"]
+        row = CaseRow(token_hash=token_hash, **values)
         self.session.add(row)
         await self.session.flush()
         return to_case(row)
@@ -108,12 +99,23 @@ class CaseRepository:
         ).scalar_one_or_none()
         return to_case(row) if row else None
 
-    async def move(self, case_id: int, *, expect: dict[str, Any], values: dict[str, Any]) -> bool:
-        """Conditional UPDATE: apply `values` only if every column still has its `expect`ed value.
+    async def apply(self, change: Change) -> bool:
+        """Write the core's move old → new, if its precondition still holds; False if not.
 
-        This is how claims, conversions and hand-outs stay exactly-once across concurrent
-        requests and workers: the database decides the winner, not the process.
+        The changed fields become the SET and `change.expect` the WHERE of one conditional
+        UPDATE: this is how claims, conversions and hand-outs stay exactly-once across
+        concurrent requests and workers: the database decides the winner, not the process.
         """
+        changed = change.changed()
+        if not changed:
+            return True
+        return await self._conditional_update(
+            change.old.id, _row_values(change.expect), _row_values(changed)
+        )
+
+    async def _conditional_update(
+        self, case_id: int, expect: dict[str, Any], values: dict[str, Any]
+    ) -> bool:
         conditions = [CaseRow.id == case_id, CaseRow.deleted_at.is_(None)]
         for column, value in expect.items():
             attr = getattr(CaseRow, column)
@@ -185,7 +187,7 @@ class CaseRepository:
 
     async def mark_warned(self, case_id: int, now: datetime) -> bool:
         """Record the wait warning; False when it was already given (so it is given once)."""
-        return await self.move(case_id, expect={"warned_at": None}, values={"warned_at": now})
+        return await self._conditional_update(case_id, {"warned_at": None}, {"warned_at": now})
 
     async def unseen_agent_messages(self, before: datetime) -> Sequence[StoredMessage]:
         """Agent chat replies older than `before`, never seen and never emailed, whose
@@ -305,16 +307,6 @@ class CaseRepository:
         )
         return [_to_message(r) for r in rows]
 
-    async def erase(self, case_id: int, now: datetime) -> None:
-        """Remove every piece of the customer's personal data; keep the bare case row."""
+    async def drop_messages(self, case_id: int) -> None:
+        """Remove the case's conversation (part of erasing the customer's personal data)."""
         await self.session.execute(delete(MessageRow).where(MessageRow.case_id == case_id))
-        await self.set_fields(
-            case_id,
-            first_name="",
-            last_name="",
-            email="",
-            question="",
-            device={},
-            customer_connected=False,
-            deleted_at=now,
-        )

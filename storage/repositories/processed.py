@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEventRow
@@ -23,9 +22,3 @@ class ProcessedEventRepository:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         return bool(getattr(result, "rowcount", 0) == 1)
-
-    async def forget_before(self, moment: datetime) -> int:
-        result = await self.session.execute(
-            delete(ProcessedEventRow).where(ProcessedEventRow.created_at < moment)
-        )
-        return int(getattr(result, "rowcount", 0))
