@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bridge.core.cases import Case, CaseStatus
 from bridge.core.errors import DomainError
-from bridge.core.events import CaseReopened, CustomerEmailed, Event, UnmatchedEmailReceived
+from bridge.core.events import CustomerEmailed, Event, UnmatchedEmailReceived
 from bridge.core.inbound_email import (
     InboundEmail,
     case_number_from_addresses,
@@ -78,17 +78,8 @@ async def _into_case(
     events: list[Event] = []
     if case.status is CaseStatus.RESOLVED and case.assignee_id:
         reopened = case.reopen(case.assignee_id, now)
-        if await uow.cases.move(
-            case.id,
-            expect={"status": CaseStatus.RESOLVED.value},
-            values={
-                "status": reopened.status.value,
-                "assignee_id": reopened.assignee_id,
-                "claimed_at": now,
-                "resolved_at": None,
-            },
-        ):
-            events.append(CaseReopened(case.id, case.assignee_id))
+        if await uow.cases.apply(reopened):
+            events += reopened.events
     events.append(
         CustomerEmailed(
             case.id,
