@@ -23,6 +23,7 @@ from bridge.slack.delivery_ops import HANDLERS
 from bridge.slack.listeners import Deps, cases, commands, email, home, inbound_email, messages
 from bridge.slack.outbox_writer import SlackOutbox
 from bridge.slack.people import People
+from bridge.slack.requests import read_form_fields
 from bridge.slack.signature import SlackSignature, readable_body
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
     text = readable_body(body, request.content_type)
     if text is None:
         return None
-    return AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+    return read_form_fields(
+        AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+    )
 
 
 def attach(web_app: web.Application, bridge: SlackBridge) -> None:

@@ -155,9 +155,10 @@ async def test_a_recorded_payload_replayed_into_casebridge(bridge: Casebridge, n
     elif kind == COMMANDS:
         # /casebridge status, typed by Bob in #support
         body.update(command="/casebridge", text="status", user_id="UBOB", channel_id="C0SUPPORT")
-        outcome = await slack.deliver(kind, body)
-        assert acked(outcome)
-        assert "available" in json.dumps(outcome.body)
+        body["response_url"] = slack.new_response_url(user="UBOB", channel="C0SUPPORT")
+        assert acked(await slack.deliver(kind, body))  # answered through its response_url
+        shown = await slack.wait_for(lambda: slack.ephemerals("UBOB"))
+        assert "available" in shown[-1].text
     elif name == "block_actions.json":
         # Bob presses Resolve on his case
         body["user"]["id"] = "UBOB"

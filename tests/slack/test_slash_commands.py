@@ -18,8 +18,12 @@ async def run(bridge: Casebridge, user: str, line: str, channel: str = "C0SUPPOR
     before = len(bridge.slack.ephemerals(user))
     outcome = await bridge.slack.user_runs(user, channel, f"/casebridge {line}")
     assert outcome.ok, outcome
-    shown = bridge.slack.ephemerals(user)
-    assert len(shown) == before + 1, "every command answers, privately"
+    # acknowledged at once; the answer follows through the command's response_url
+    shown = await bridge.slack.wait_for(
+        lambda: (found := bridge.slack.ephemerals(user)) and len(found) > before and found
+    )
+    await bridge.slack.settle()
+    assert len(bridge.slack.ephemerals(user)) == before + 1, "every command answers, once"
     reply = shown[-1]
     assert reply.ephemeral_to == user
     assert reply not in bridge.slack.messages(channel)  # nobody else sees it
@@ -152,3 +156,32 @@ async def test_portal_administration(bridge: Casebridge) -> None:
     assert "https://shop.acme.test, http://x.io:8080" in allowed
     assert "not an origin" in await run(bridge, "UALICE", "portal origins acme https://a.io/path")
     assert "any site" in await run(bridge, "UALICE", "portal origins acme none")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'portal create payload-co company="Payload Inc"',
+        'portal create acme-two company="payload=1&payload={}"',
+    ],
+)
+async def test_a_command_works_whatever_its_text(bridge: Casebridge, line: str) -> None:
+    # bolt read any form body containing "payload" as an empty interactive payload
+    created = await run(bridge, "UALICE", line, channel="C0GENERAL")
+    assert "Portal created" in created
+
+
+async def test_a_slow_slack_profile_lookup_does_not_miss_the_ack(bridge: Casebridge) -> None:
+    # users.info answers after Slack's three-second deadline: the command is acknowledged
+    # in time (no error shown, no retry) and the answer follows
+    bridge.slack.faults.delay("users.info", seconds=3.5)
+    assert "Unassigned:*" in await run(bridge, "UBOB", "status")  # run() checks the ack
+
+
+async def test_people_are_looked_up_once_a_while_not_on_every_command(
+    bridge: Casebridge,
+) -> None:
+    before = len(bridge.slack.calls_to("users.info"))
+    for line in ("status", "available", "status", "cases"):
+        await run(bridge, "UCAROL", line)
+    assert len(bridge.slack.calls_to("users.info")) - before == 1

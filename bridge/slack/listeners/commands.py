@@ -1,4 +1,4 @@
-"""`/casebridge`: the reply goes back in the ack, visible only to the caller."""
+"""`/casebridge`: acknowledged at once, answered through the command's response_url."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.command("/casebridge")
     @deps.tracked
-    async def on_casebridge(ack: Any, command: dict[str, Any]) -> None:
-        # The agent row is made (or refreshed) from users.info before any subcommand runs,
-        # which is also where admin standing comes from.
+    async def on_casebridge(ack: Any, respond: Any, command: dict[str, Any]) -> None:
+        # Slack gives three seconds for the ack; users.info and the command's own work (a
+        # channel check, a busy database) may take longer, so the answer comes afterwards.
+        await ack()
         agent = await deps.people.ensure(command["user_id"])
         caller = Caller(command["user_id"], command.get("channel_id", ""), agent.is_admin)
         reply = await run_command(context, caller, command.get("text", ""))
-        await ack(
+        await respond(
             text=reply.text,
             blocks=reply.blocks or None,
             response_type="in_channel" if reply.in_channel else "ephemeral",
