@@ -65,6 +65,7 @@ def build_scheduler(
         "unseen replies": lambda: sweeps.sweep_unseen_replies(ctx, timings),
         "queue hand-out": lambda: queue.hand_out_queued(ctx),
         "code expiry": lambda: codes.purge_codes(ctx),
+        "processed event ids": lambda: sweeps.prune_processed(ctx, timings),
         "outbox retry": wake_deliverers,
     }
     # APScheduler logs every run at INFO; the sweeps log their own actions instead.

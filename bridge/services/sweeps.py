@@ -22,6 +22,9 @@ class Timings:
     grace: timedelta = timedelta(seconds=60)  # customer gone this long → support request
     max_wait: timedelta = timedelta(minutes=10)  # unclaimed this long → support request
     warn_before: timedelta = timedelta(minutes=1)  # tell the customer this long before
+    # Slack retries an event for minutes and Socket Mode redelivers after a reconnect; a week
+    # covers any outage we would still reconcile, and keeps the table from growing forever.
+    processed_retention: timedelta = timedelta(days=7)
     unseen_reply: timedelta = timedelta(minutes=5)  # unseen agent reply → email
 
 
@@ -74,3 +77,13 @@ async def sweep_unseen_replies(ctx: ServiceContext, timings: Timings) -> list[Ev
                 events.append(UnseenReplyQueued(message.case_id, message.id))
         await commit(ctx, uow, events)
     return events
+
+
+async def prune_processed(ctx: ServiceContext, timings: Timings) -> int:
+    """Forget inbound event ids older than the retention (in batches); returns how many."""
+    async with ctx.db.uow() as uow:
+        pruned = await uow.processed.prune(ctx.clock.now() - timings.processed_retention)
+        await uow.commit()
+    if pruned:
+        log.info("forgot %d processed event ids older than %s", pruned, timings.processed_retention)
+    return pruned

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEventRow
@@ -22,3 +23,16 @@ class ProcessedEventRepository:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def prune(self, older_than: datetime, limit: int = 5000) -> int:
+        """Forget up to `limit` keys recorded before `older_than`; returns how many."""
+        oldest = (
+            select(ProcessedEventRow.key)
+            .where(ProcessedEventRow.created_at < older_than)
+            .order_by(ProcessedEventRow.created_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(ProcessedEventRow).where(ProcessedEventRow.key.in_(oldest.scalar_subquery()))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

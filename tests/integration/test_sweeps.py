@@ -19,6 +19,7 @@ from bridge.services.context import ServiceContext
 from bridge.services.email_replies import mark_seen
 from bridge.services.sweeps import (
     Timings,
+    prune_processed,
     sweep_abandoned,
     sweep_unseen_replies,
     sweep_wait_warnings,
@@ -218,3 +219,25 @@ async def test_spent_and_expired_codes_are_forgotten_a_day_later(
 def _message_id(events: object) -> int:
     (posted,) = [e for e in events if hasattr(e, "message_id")]  # type: ignore[attr-defined]
     return int(posted.message_id)
+
+
+async def test_processed_event_ids_are_forgotten_after_a_week_not_before(
+    ctx: ServiceContext, clock: FakeClock
+) -> None:
+    async with ctx.db.uow() as uow:
+        assert await uow.processed.first_time("event:Ev-old", clock.now())
+        await uow.commit()
+    clock.advance(days=6)
+    async with ctx.db.uow() as uow:
+        assert await uow.processed.first_time("event:Ev-recent", clock.now())
+        await uow.commit()
+    clock.advance(days=1, seconds=1)
+
+    assert await prune_processed(ctx, TIMINGS) == 1
+
+    async with ctx.db.uow() as uow:
+        # Slack's retry of the recent event is still recognised; the week-old one is gone
+        assert not await uow.processed.first_time("event:Ev-recent", clock.now())
+        assert await uow.processed.first_time("event:Ev-old", clock.now())
+        await uow.commit()
+    assert await prune_processed(ctx, TIMINGS) == 0

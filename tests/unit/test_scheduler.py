@@ -33,6 +33,7 @@ def test_every_sweep_is_an_interval_job_that_never_doubles_up() -> None:
         "unseen replies",
         "queue hand-out",
         "code expiry",
+        "processed event ids",
         "outbox retry",
     }
     for job in jobs.values():
