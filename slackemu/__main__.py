@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 
+from slackemu.delivery import SLACK_RETRY_DELAYS
 from slackemu.emulator import SlackEmu
 from slackemu.mailcatcher import MailCatcher
 
@@ -19,6 +20,7 @@ async def serve(args: argparse.Namespace) -> None:
         signing_secret=args.signing_secret,
         app_url=args.app_url,
         app_token=args.app_token,
+        retry_delays=args.retry_delays,
     )
     if args.smtp_port is not None:
         emu.mail = await MailCatcher(port=args.smtp_port, reply_via=args.reply_smtp).start()
@@ -49,6 +51,13 @@ def _host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _delays(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of seconds: {text!r}") from None
+
+
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
     parser = argparse.ArgumentParser(prog="python -m slackemu", description=__doc__)
@@ -64,6 +73,12 @@ def main() -> None:
         "--reply-smtp",
         type=_host_port,
         help="host:port: caught mail can be answered from /mail, sent to this SMTP server",
+    )
+    parser.add_argument(
+        "--retry-delays",
+        type=_delays,
+        default=SLACK_RETRY_DELAYS,
+        help="seconds before each redelivery of an unacknowledged event (default 0,60,300)",
     )
     asyncio.run(serve(parser.parse_args()))
 

@@ -19,6 +19,9 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 EVENTS, INTERACTIVE, COMMANDS = "events_api", "interactive", "slash_commands"
+# Slack's published schedule for an event that was not acknowledged: retried at once, after
+# about a minute and after about five minutes, then given up. Tests shrink it.
+SLACK_RETRY_DELAYS: tuple[float, ...] = (0.0, 60.0, 300.0)
 
 
 @dataclass
@@ -72,7 +75,7 @@ class HttpDelivery:
     app_url: str
     signing_secret: str
     ack_timeout: float = 3.0
-    retry_delays: tuple[float, ...] = (0.0, 1.0, 2.0)
+    retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS
     forge_signatures: bool = False  # for tests that prove the app refuses forgeries
     log: list[Attempt] = field(default_factory=list)
     session: aiohttp.ClientSession | None = None
@@ -141,7 +144,7 @@ class SocketModeServer:
     """Slack's Socket Mode: envelopes over a WebSocket, acks required, redelivery if none."""
 
     ack_timeout: float = 3.0
-    max_retries: int = 3
+    retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS
     connect_wait: float = 10.0
     connections: list[web.WebSocketResponse] = field(default_factory=list)
     tickets: set[str] = field(default_factory=set)
@@ -192,8 +195,10 @@ class SocketModeServer:
     async def send(self, kind: str, body: dict[str, Any]) -> Outcome:
         envelope_id = str(uuid.uuid4())
         outcome = Outcome(ok=False)
-        tries = 1 + (self.max_retries if kind == EVENTS else 0)
+        tries = 1 + (len(self.retry_delays) if kind == EVENTS else 0)
         for retry_num in range(tries):
+            if retry_num:
+                await asyncio.sleep(self.retry_delays[retry_num - 1])
             envelope: dict[str, Any] = {
                 "envelope_id": envelope_id,
                 "type": kind,

@@ -1,4 +1,4 @@
-"""Slack-like rate limits and fault injection for tests."""
+"""Slack-like rate limits: per-channel posting and per-method tiers."""
 
 from __future__ import annotations
 
@@ -77,47 +77,3 @@ class RateLimits:
         bucket = self._buckets.setdefault(key, Bucket(rate=rate, burst=burst))
         wait = bucket.take()
         return 0 if wait == 0 else max(1, math.ceil(wait))
-
-
-@dataclass
-class Fault:
-    kind: str  # "status" | "delay" | "drop"
-    remaining: int
-    status: int = 500
-    seconds: float = 0.0
-    error: str = "internal_error"
-
-
-@dataclass
-class Faults:
-    """Planned failures: the next N calls of a method fail, stall or lose their connection."""
-
-    planned: dict[str, list[Fault]] = field(default_factory=dict)
-
-    def fail(
-        self, method: str, times: int = 1, status: int = 500, error: str = "internal_error"
-    ) -> None:
-        """The next `times` calls answer HTTP `status` (5xx by default)."""
-        self.planned.setdefault(method, []).append(Fault("status", times, status, error=error))
-
-    def delay(self, method: str, seconds: float, times: int = 1) -> None:
-        """The next `times` calls are carried out at once but answered only after `seconds`."""
-        self.planned.setdefault(method, []).append(Fault("delay", times, seconds=seconds))
-
-    def drop(self, method: str, times: int = 1) -> None:
-        """The next `times` calls have their connection closed without an answer."""
-        self.planned.setdefault(method, []).append(Fault("drop", times))
-
-    def clear(self) -> None:
-        self.planned.clear()
-
-    def next_for(self, method: str) -> Fault | None:
-        """The fault to apply to this call, if any (and count it)."""
-        for key in (method, "*"):
-            queue = self.planned.get(key, [])
-            while queue and queue[0].remaining <= 0:
-                queue.pop(0)
-            if queue:
-                queue[0].remaining -= 1
-                return queue[0]
-        return None

@@ -11,8 +11,15 @@ from typing import Any, Self
 from aiohttp import web
 
 from slackemu import payloads
-from slackemu.delivery import EVENTS, HttpDelivery, Outcome, SocketModeServer
-from slackemu.limits import Faults, RateLimits
+from slackemu.delivery import (
+    EVENTS,
+    SLACK_RETRY_DELAYS,
+    HttpDelivery,
+    Outcome,
+    SocketModeServer,
+)
+from slackemu.faults import Faults
+from slackemu.limits import RateLimits
 from slackemu.mailcatcher import MailCatcher
 from slackemu.params import Params
 from slackemu.responses import make_response_url_handler
@@ -41,7 +48,7 @@ class EmulatorServer:
         app_url: str | None = None,
         app_token: str | None = None,
         ack_timeout: float = 3.0,
-        retry_delays: tuple[float, ...] = (0.0, 1.0, 2.0),
+        retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS,
         post_per_second: float = 1.0,
         post_burst: float = 3.0,
         tiers_enabled: bool = True,
@@ -50,6 +57,7 @@ class EmulatorServer:
         self.host, self.port = host, port
         self.bot_token, self.signing_secret = bot_token, signing_secret
         self.app_url, self.app_token = app_url, app_token
+        self.retry_delays = retry_delays
         self.workspace = Workspace()
         self.limits = RateLimits(post_per_second, post_burst, tiers_enabled)
         self.faults = Faults()
@@ -59,7 +67,11 @@ class EmulatorServer:
             if app_url and not app_token
             else None
         )
-        self.socket = SocketModeServer(ack_timeout=ack_timeout) if app_token else None
+        self.socket = (
+            SocketModeServer(ack_timeout=ack_timeout, retry_delays=retry_delays)
+            if app_token
+            else None
+        )
         self.triggers: dict[str, tuple[float, str]] = {}
         self.trigger_lifetime = trigger_lifetime
         self.response_urls: dict[str, dict[str, Any]] = {}
@@ -122,10 +134,12 @@ class EmulatorServer:
         self,
         app_url: str,
         ack_timeout: float = 3.0,
-        retry_delays: tuple[float, ...] = (0.0, 1.0, 2.0),
+        retry_delays: tuple[float, ...] | None = None,
     ) -> None:
         """Deliver by signed HTTP to `app_url` (for apps started, or restarted, later)."""
         self.app_url = app_url
+        if retry_delays is None:
+            retry_delays = self.retry_delays
         if self.http is None:
             self.http = HttpDelivery(app_url, self.signing_secret, ack_timeout, retry_delays)
         else:  # keep the one client session; only where it posts changes
@@ -171,11 +185,17 @@ class EmulatorServer:
 
     def envelope_for(self, ts: str) -> dict[str, Any]:
         """The event_callback that carried the message `ts`."""
-        return next(
-            e
-            for e in self.envelopes
-            if e["event"].get("ts") == ts and not e["event"].get("subtype")
+        found = next(
+            (
+                e
+                for e in self.envelopes
+                if e["event"].get("ts") == ts and not e["event"].get("subtype")
+            ),
+            None,
         )
+        if found is None:
+            raise LookupError(f"no event carried the message {ts}")
+        return found
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until every background delivery has finished (acked or given up)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +9,7 @@ import aiosmtplib
 from aiohttp import web
 
 from slackemu.delivery import Outcome
+from slackemu.faults import plan_from_json
 from slackemu.state import SlackError, View
 
 if TYPE_CHECKING:
@@ -119,16 +119,14 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
                 await emu.user_closes(user, data["view_id"])
                 return web.json_response({"ok": True})
             elif kind == "fault":
-                plan: dict[str, Callable[..., None]] = {
-                    "fail": emu.faults.fail,
-                    "delay": emu.faults.delay,
-                    "drop": emu.faults.drop,
-                }
-                plan[data["fault"]](data["method"], **data.get("options", {}))
-                return web.json_response({"ok": True})
+                plan_from_json(emu.faults, data)
+                return web.json_response({"ok": True, "faults": emu.faults.active()})
+            elif kind == "redeliver":
+                # Slack sends the same event again (same event_id), e.g. after a lost ack.
+                outcome = await emu.redeliver(emu.envelope_for(data["ts"]))
             else:
                 raise web.HTTPNotFound()
-        except (SlackError, LookupError, KeyError) as error:
+        except (SlackError, LookupError, KeyError, TypeError) as error:
             return web.json_response({"ok": False, "error": str(error)}, status=400)
         return web.json_response(_outcome(outcome))
 
@@ -143,6 +141,11 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
                 ]
             }
         )
+
+    async def faults(request: web.Request) -> web.Response:
+        if request.method == "DELETE":
+            emu.faults.clear(request.query.get("method"))
+        return web.json_response({"ok": True, "faults": emu.faults.active()})
 
     async def mail_page(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(folder / "mail.html")
@@ -172,4 +175,6 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
     app.router.add_get("/_emu/messages", messages)
     app.router.add_get("/_emu/wait", wait)
     app.router.add_get("/_emu/calls", calls)
+    app.router.add_route("GET", "/_emu/faults", faults)
+    app.router.add_route("DELETE", "/_emu/faults", faults)
     app.router.add_post("/_emu/{kind}", act)

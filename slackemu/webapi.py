@@ -44,7 +44,9 @@ def make_handler(emu: EmulatorServer) -> Any:
                     request.transport.close()
                 raise web.HTTPServiceUnavailable()  # never reaches the closed socket
             else:
-                return _json({"ok": False, "error": fault.error}, status=fault.status)
+                return _json(
+                    {"ok": False, "error": fault.error}, status=fault.status, **fault.headers()
+                )
         method = ALL_METHODS.get(name)
         if method is None:
             return _json({"ok": False, "error": "unknown_method"})
