@@ -1,12 +1,13 @@
 // One client process of bench/sockets.py: opens a real socket.io-client connection per token
 // read from a file, at most `inFlight` opening at a time, and reports what became of them.
 // Then, on "close" on stdin, disconnects them all and reports again.
-//   node bench/socket_clients.js <url> <tokens-file> [inFlight]
+//   node bench/socket_clients.js <url> <tokens-file> [client-number] [inFlight]
 "use strict";
 const fs = require("fs");
 const { io } = require("socket.io-client");
 
-const [url, tokensFile, inFlightArg] = process.argv.slice(2);
+const [url, tokensFile, clientArg, inFlightArg] = process.argv.slice(2);
+const client = Number(clientArg || 0);
 const tokens = fs.readFileSync(tokensFile, "utf8").split("\n").filter(Boolean);
 const inFlight = Number(inFlightArg || 200);
 const sockets = [];
@@ -26,13 +27,18 @@ function settle(outcome) {
 
 function open() {
   while (pending < inFlight && next < tokens.length) {
-    const token = tokens[next++];
+    const n = next++;
+    const token = tokens[n];
     pending++;
+    // Each customer comes from their own address, through the loopback "proxy" the server
+    // trusts (TRUSTED_PROXIES), as they would behind a real reverse proxy.
+    const address = `10.${client & 255}.${(n >> 8) & 255}.${n & 255}`;
     const socket = io(url + "/chat", {
       auth: { token },
       transports: ["websocket"],
       reconnection: false,
       timeout: 60000,
+      extraHeaders: { "X-Forwarded-For": address },
     });
     let done = false;
     socket.on("connect", () => { if (!done) { done = true; settle("connected"); } });

@@ -58,7 +58,12 @@ def serve_casebridge(url: str, port: int) -> None:
     from bridge.settings import Settings
     from bridge.web import create_app
 
-    settings = Settings(_env_file=None, database_url=url, public_url=f"http://127.0.0.1:{port}")
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        public_url=f"http://127.0.0.1:{port}",
+        trusted_proxies="127.0.0.1",
+    )
     web.run_app(
         create_app(bootstrap(settings)),
         host="127.0.0.1",
@@ -172,6 +177,7 @@ async def drive(port: int, tokens: list[str], clients: int, folder: str) -> dict
                 str(CLIENT),
                 f"http://127.0.0.1:{port}",
                 str(path),
+                str(n),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 env={**os.environ, "NODE_PATH": str(NODE_PATH)},

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import text
 
 from bridge.bootstrap import bootstrap
+from bridge.core.events import Event
 from bridge.core.routing import Mode
 from bridge.services import portals as portal_services
-from bridge.services.context import ServiceContext
+from bridge.services.context import EventBus, ServiceContext
 from bridge.settings import Settings
 from storage.engine import PoolSize
 from storage.uow import Database
@@ -65,3 +67,25 @@ def test_the_pool_is_sized_by_the_settings(database_url: str) -> None:
     )
     pool = bootstrap(settings).db.engine.pool
     assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 2.5)  # type: ignore[attr-defined]
+
+
+async def test_what_runs_after_a_commit_may_write_again_at_once(
+    db: Database, database_url: str
+) -> None:
+    # After-commit handlers (pushes, outbox wake-ups, ephemeral answers) open their own units
+    # of work; the writer's turn must already be free then, or they would wait for themselves.
+    quick = Database.from_url(database_url, PoolSize(busy_timeout=0.5))
+    written: list[str] = []
+
+    async def write_after_commit(events: Sequence[Event]) -> None:
+        async with quick.uow() as uow:
+            await uow.session.execute(text("UPDATE portals SET greeting = 'hello'"))
+            await uow.commit()
+        written.append("after")
+
+    ctx = ServiceContext(db=quick, bus=EventBus(published=[write_after_commit]))
+    try:
+        await portal_services.create_portal(ctx, company="Acme", subdomain="acme")
+        assert written == ["after"]
+    finally:
+        await quick.dispose()
