@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from bridge import views
 from bridge.core.agents import Agent
-from bridge.core.cases import Case, CaseStatus
+from bridge.core.cases import CaseStatus, CaseType
 from bridge.links import slack_message_link
 from bridge.services import agents as agent_services
 from commands.parsing import Args, UsageError
 from commands.replies import Caller, CommandContext, Reply, section
 
 
-def case_line(case: Case, where: tuple[str, str] | None) -> str:
+def case_line(listed: views.ListedCase) -> str:
     """One case as a line with a link to its message."""
+    case, where = listed.case, listed.slack_message
     ref = f"<{slack_message_link(*where)}|{case.reference}>" if where else case.reference
-    kind = "support request" if case.type.value == "support_request" else "live chat"
+    kind = "support request" if case.type is CaseType.SUPPORT_REQUEST else "live chat"
     return f"• {ref} · {case.customer.full_name} · {kind} · {case.status.value}"
 
 
@@ -22,9 +24,10 @@ async def set_availability(ctx: CommandContext, caller: Caller, args: Args) -> R
         raise UsageError(f"`{args.words[0]}` takes no arguments")
     available = args.words[0] == "available"
     await agent_services.set_availability(ctx.services, caller.user_id, available)
-    async with ctx.services.db.uow() as uow:
-        waiting = await uow.cases.count_by_status(CaseStatus.UNASSIGNED)
-        mine, _ = await uow.cases.newest(status=CaseStatus.ASSIGNED, assignee=caller.user_id)
+    waiting = await views.waiting_count(ctx.services)
+    mine, _ = await views.newest_cases(
+        ctx.services, status=CaseStatus.ASSIGNED, assignee=caller.user_id
+    )
     if available:
         text = (
             f":large_green_circle: You are now *available*. {waiting} unassigned "
@@ -49,14 +52,13 @@ def _preferences(agent: Agent) -> str:
 async def status(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
     if len(args.words) > 1:
         raise UsageError("`status` takes no arguments")
-    async with ctx.services.db.uow() as uow:
-        agent = await uow.agents.get(caller.user_id)
-        assert agent is not None  # the adapter makes the agent row before any command
-        waiting = await uow.cases.count_by_status(CaseStatus.UNASSIGNED)
-        mine, total = await uow.cases.newest(
-            status=CaseStatus.ASSIGNED, assignee=caller.user_id, limit=20
-        )
-        lines = [case_line(case, await uow.cases.slack_message(case.id)) for case in mine]
+    agent = await views.agent(ctx.services, caller.user_id)
+    assert agent is not None  # the adapter makes the agent row before any command
+    waiting = await views.waiting_count(ctx.services)
+    mine, total = await views.newest_cases(
+        ctx.services, status=CaseStatus.ASSIGNED, assignee=caller.user_id, limit=20
+    )
+    lines = [case_line(listed) for listed in mine]
     state = ":large_green_circle: available" if agent.available else ":white_circle: unavailable"
     text = (
         f"*You are* {state}\n*Alerts:* {_preferences(agent)}\n"

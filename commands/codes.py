@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bridge import views
 from bridge.core.portals import Portal
 from bridge.links import code_page_url, portal_url
 from bridge.services import codes as code_services
@@ -24,8 +25,7 @@ def when(moment: datetime) -> str:
 
 async def _portal_for(ctx: CommandContext, caller: Caller) -> Portal | None:
     """The portal of the channel the command runs in; else the only portal there is."""
-    async with ctx.services.db.uow() as uow:
-        portals = list(await uow.portals.all())
+    portals = await views.portals(ctx.services)
     here = [p for p in portals if p.channel_id == caller.channel_id]
     if here:
         return here[0]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge import views
 from bridge.core.events import Event, PortalChanged, PortalCreated
 from bridge.services.context import ServiceContext
 
@@ -39,8 +40,7 @@ class Origins:
 
     async def refresh(self) -> None:
         """Reload every portal's allowed origins into the cache the CORS check reads."""
-        async with self.ctx.db.uow() as uow:
-            portals = await uow.portals.all()
+        portals = await views.portals(self.ctx)
         self.any_portal = frozenset(o.lower() for p in portals for o in p.allowed_origins)
 
     async def on_events(self, events: Sequence[Event]) -> None:
@@ -56,8 +56,7 @@ class Origins:
         origin = environ.get("HTTP_ORIGIN")
         if self._ours(origin, environ):
             return True
-        async with self.ctx.db.uow() as uow:
-            portal = await uow.portals.get(portal_id)
+        portal = await views.portal(self.ctx, portal_id)
         return portal is not None and str(origin).lower() in {
             o.lower() for o in portal.allowed_origins
         }

@@ -14,6 +14,7 @@ import socketio
 from aiohttp import web
 from pydantic import ValidationError
 
+from bridge import views
 from bridge.core.codes import CodeRefusal
 from bridge.core.errors import (
     AgentUnavailable,
@@ -113,12 +114,7 @@ class PortalSite:
             return self._not_found(request)
         portal = front.portal
         lang = self._language(request, portal.language)
-        if not portal.active:
-            view = "unavailable"
-        elif not front.anyone_available and portal.mode.value != "pin":
-            view = "offline"
-        else:
-            view = portal.mode.value
+        view = portal.page(front.anyone_available)
         response = self._render(
             "portal.html",
             status=503 if view == "unavailable" else 200,
@@ -235,8 +231,7 @@ class PortalSite:
         except PortalNotFound:
             return web.json_response({"error": "unknown_portal"}, status=404)
         case = opened.case
-        async with self.ctx.db.uow() as uow:
-            portal = await uow.portals.get(case.portal_id)
+        portal = await views.portal(self.ctx, case.portal_id)
         return web.json_response(
             {
                 "token": opened.token,
@@ -257,8 +252,7 @@ class PortalSite:
             view = await customer.view_case(self.ctx, token.strip())
         except CaseNotFound:
             return web.json_response({"error": "unknown_case"}, status=404)
-        async with self.ctx.db.uow() as uow:
-            portal = await uow.portals.get(view.case.portal_id)
+        portal = await views.portal(self.ctx, view.case.portal_id)
         company = (portal.brand_name or portal.company) if portal else "casebridge"
         lang = view.case.language
         return web.Response(
@@ -312,17 +306,12 @@ _FORM_FIELDS = frozenset(NewCaseBody.model_fields)
 
 
 def _problem_key(problem: InvalidInput) -> str:
-    """The catalog key for a validation refusal (the core's text is English)."""
-    text = problem.problem.lower()
+    """The catalog key for a validation refusal, chosen by the core's code."""
     if problem.field == "code":
-        return "code_unknown" if "portal" in text else "code_format"
+        return "code_unknown" if problem.code == "unlinked" else "code_format"
     if problem.field == "agent":
         return "agent"
-    if "valid email" in text:
-        return "email"
-    if "longer than" in text:
-        return "too_long"
-    return "required"
+    return problem.code if problem.code in ("email", "too_long") else "required"
 
 
 async def _no_sniffing(_request: web.BaseRequest, response: web.StreamResponse) -> None:

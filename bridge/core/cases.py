@@ -146,7 +146,7 @@ class Case:
 
     def _move(self, target: CaseStatus, action: str) -> None:
         if self.deleted:
-            raise IllegalTransition(self.reference, "deleted", target.value, action)
+            raise IllegalTransition(self.reference, "deleted", target.value, action, "deleted")
         check_transition(self.reference, self.status, target, action)
 
     def _change(
@@ -185,7 +185,10 @@ class Case:
 
     def _require_assignee_or_admin(self, agent_id: str, is_admin: bool, action: str) -> None:
         if self.assignee_id != agent_id and not is_admin:
-            raise NotAllowed(f"only the assigned agent or an admin can {action} {self.reference}")
+            raise NotAllowed(
+                f"only the assigned agent or an admin can {action} {self.reference}",
+                "not_assignee",
+            )
 
     def resolve(self, agent_id: str, now: datetime, is_admin: bool = False) -> Change:
         """Assigned → resolved, by the assignee or an admin; a resolved live chat is also over."""
@@ -212,7 +215,7 @@ class Case:
         """The assignee steps away: assigned → unassigned, open for someone else to claim."""
         self._move(CaseStatus.UNASSIGNED, "leave")
         if self.assignee_id != agent_id:
-            raise NotAllowed(f"only the assigned agent can leave {self.reference}")
+            raise NotAllowed(f"only the assigned agent can leave {self.reference}", "not_assignee")
         return self._change(
             "leave",
             replace(self, status=CaseStatus.UNASSIGNED, assignee_id=None, claimed_at=None),
@@ -264,10 +267,11 @@ class Case:
     def erase(self, by: str, now: datetime, is_admin: bool) -> Change:
         """Admins only, once the chat is over: personal data goes, the reference stays."""
         if not is_admin:
-            raise NotAllowed("only admins can delete cases")
+            raise NotAllowed("only admins can delete cases", "admin_only")
         if self.deleted or not self.chat_ended:
             state = "deleted" if self.deleted else "chat still open"
-            raise IllegalTransition(self.reference, state, "deleted", "delete")
+            code = "deleted" if self.deleted else "chat_open"
+            raise IllegalTransition(self.reference, state, "deleted", "delete", code)
         new = replace(
             self,
             deleted_at=now,
@@ -289,10 +293,23 @@ class Case:
         """Whether a message by `agent_id` in the case's thread goes to the customer."""
         return not self.deleted and not self.chat_ended and self.assignee_id == agent_id
 
+    def check_email_reply(self, agent_id: str) -> None:
+        """Only a support request's assignee answers it by email."""
+        if self.deleted:
+            raise IllegalTransition(
+                self.reference, "deleted", "emailed", "reply by email", "deleted"
+            )
+        if self.type is not CaseType.SUPPORT_REQUEST:
+            raise NotAllowed(f"{self.reference} is a live chat: answer in its thread", "live_chat")
+        if self.assignee_id != agent_id:
+            raise NotAllowed(
+                f"assign {self.reference} to yourself before replying by email", "not_assignee"
+            )
+
     def check_customer_may_write(self) -> None:
         """The customer writes only while the chat is on."""
         if self.chat_ended:
-            raise NotAllowed("this chat has ended")
+            raise NotAllowed("this chat has ended", "chat_ended")
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,14 @@ class Portal:
     colour: str = "#2c5fde"
     greeting: str = ""
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    def page(self, anyone_available: bool) -> str:
+        """Which page the customer gets: "unavailable", "offline", or the mode's own form.
+
+        Nobody available means the offline form, except in pin mode: the code names the agent.
+        """
+        if not self.active:
+            return "unavailable"
+        if not anyone_available and self.mode is not Mode.PIN:
+            return "offline"
+        return self.mode.value

@@ -52,7 +52,7 @@ def available_ids(agents: Sequence[AgentSlot]) -> list[str]:
 def select_match(agents: Sequence[AgentSlot], chosen: str | None) -> str:
     """The customer's chosen agent, who must be available."""
     if not chosen:
-        raise InvalidInput("agent", "choose an agent")
+        raise InvalidInput("agent", "choose an agent", "required")
     if chosen not in available_ids(agents):
         raise AgentUnavailable(chosen)
     return chosen
@@ -85,7 +85,7 @@ def route(
         # The code's agent read the code out on the phone: they expect this customer,
         # available or not.
         if not code_agent:
-            raise InvalidInput("code", "a code is required")
+            raise InvalidInput("code", "a code is required", "required")
         return Routing(alert=(code_agent,), assignee=code_agent, cursor=cursor)
     if mode is Mode.QUEUE:
         agent_or_none = select_queue(agents, cursor)

@@ -25,34 +25,34 @@ def escape_mrkdwn(text: str) -> str:
 def clean_message(text: object, field: str = "message") -> str:
     """A chat message: a non-empty string within the length cap, control characters removed."""
     if not isinstance(text, str):
-        raise InvalidInput(field, "must be text")
+        raise InvalidInput(field, "must be text", "not_text")
     cleaned = _CONTROL.sub("", text).strip()
     if not cleaned:
-        raise InvalidInput(field, "is empty")
+        raise InvalidInput(field, "is empty", "required")
     if len(cleaned) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput(field, f"is longer than {MAX_MESSAGE_LENGTH} characters")
+        raise InvalidInput(field, f"is longer than {MAX_MESSAGE_LENGTH} characters", "too_long")
     return cleaned
 
 
 def clean_name(text: object, field: str) -> str:
     """A person's first or last name: one line, non-empty, bounded."""
     if not isinstance(text, str):
-        raise InvalidInput(field, "must be text")
+        raise InvalidInput(field, "must be text", "not_text")
     cleaned = " ".join(_CONTROL.sub("", text).split())
     if not cleaned:
-        raise InvalidInput(field, "is required")
+        raise InvalidInput(field, "is required", "required")
     if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidInput(field, f"is longer than {MAX_NAME_LENGTH} characters")
+        raise InvalidInput(field, f"is longer than {MAX_NAME_LENGTH} characters", "too_long")
     return cleaned
 
 
 def clean_email(text: object, field: str = "email") -> str:
     """An email address that looks deliverable; lower-cased domain."""
     if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(field, "is required")
+        raise InvalidInput(field, "is required", "required")
     cleaned = text.strip()
     if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.match(cleaned):
-        raise InvalidInput(field, f"'{cleaned[:60]}' is not a valid email address")
+        raise InvalidInput(field, f"'{cleaned[:60]}' is not a valid email address", "email")
     local, _, domain = cleaned.rpartition("@")
     return f"{local}@{domain.lower()}"
 

@@ -20,7 +20,8 @@ async def make_code(ctx: ServiceContext, agent_id: str, portal_id: int | None) -
     async with ctx.db.uow() as uow:
         if await uow.codes.count_live(agent_id, now) >= limit:
             raise NotAllowed(
-                f"you already have {limit} live codes; revoke one or wait for one to expire"
+                f"you already have {limit} live codes; revoke one or wait for one to expire",
+                "too_many_codes",
             )
         for _ in range(_COLLISION_RETRIES):
             value = generate_code()

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from bridge.core.cases import CaseType
-from bridge.core.errors import IllegalTransition, InvalidInput, NotAllowed
+from bridge.core.cases import Case
+from bridge.core.errors import InvalidInput
 from bridge.core.events import EmailReplyQueued, Event
 from bridge.core.text import MAX_SUBJECT_LENGTH, clean_message
-from bridge.services.casework import load_case
+from bridge.services.changes import load_case
 from bridge.services.context import ServiceContext, commit
 
 
 def default_subject(reference: str) -> str:
     return f"Re: your request {reference}"
+
+
+async def may_reply(ctx: ServiceContext, case_id: int, agent_id: str) -> Case:
+    """The case, if `agent_id` may answer it by email now; else the core's refusal."""
+    async with ctx.db.uow() as uow:
+        case = await load_case(uow, case_id)
+    case.check_email_reply(agent_id)
+    return case
 
 
 async def reply_by_email(
@@ -26,12 +34,7 @@ async def reply_by_email(
         raise InvalidInput("subject", f"is longer than {MAX_SUBJECT_LENGTH} characters")
     async with ctx.db.uow() as uow:
         case = await load_case(uow, case_id)
-        if case.deleted:
-            raise IllegalTransition(case.reference, "deleted", "emailed", "reply by email")
-        if case.type is not CaseType.SUPPORT_REQUEST:
-            raise NotAllowed(f"{case.reference} is a live chat: answer in its thread")
-        if case.assignee_id != agent_id:
-            raise NotAllowed(f"assign {case.reference} to yourself before replying by email")
+        case.check_email_reply(agent_id)
         agent = await uow.agents.get(agent_id)
         message = await uow.cases.add_message(
             case_id,

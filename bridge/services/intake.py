@@ -58,7 +58,7 @@ async def _portal_for(uow: UnitOfWork, request: NewCase, code_portal: int | None
     if request.subdomain is None:
         portal = await uow.portals.get(code_portal) if code_portal is not None else None
         if portal is None:
-            raise InvalidInput("code", "this code is not linked to a portal")
+            raise InvalidInput("code", "this code is not linked to a portal", "unlinked")
         return portal
     portal = await uow.portals.by_subdomain(request.subdomain)
     if portal is None:
@@ -76,7 +76,7 @@ async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
     question = clean_message(request.question, "question") if request.question.strip() else ""
     code_value = normalize_code(request.code) if request.code is not None else None
     if request.code is not None and code_value is None:
-        raise InvalidInput("code", "a code is 9 digits")
+        raise InvalidInput("code", "a code is 9 digits", "format")
     now = ctx.clock.now()
     async with ctx.db.uow() as uow:
         code = await uow.codes.get(code_value) if code_value else None
@@ -87,13 +87,13 @@ async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
         wants_code = portal.mode is Mode.PIN or request.subdomain is None
         if wants_code:
             if code_value is None:
-                raise InvalidInput("code", "a code is required")
+                raise InvalidInput("code", "a code is required", "required")
             why = refusal(code, now)
             if why is not None:
                 raise CodeRefused(why)
         if request.support_request:
             if not question:
-                raise InvalidInput("question", "is required")
+                raise InvalidInput("question", "is required", "required")
             decision = Routing(alert=(), assignee=None, cursor=None)
         else:
             cursor = await uow.agents.cursor(portal.id) if portal.mode is Mode.QUEUE else None

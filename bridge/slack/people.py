@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge import views
 from bridge.core.agents import Agent
 from bridge.services import agents as agent_services
 from bridge.services.context import ServiceContext
@@ -47,8 +48,7 @@ class People:
         """The agent for this Slack user, created or refreshed from Slack."""
         profile = await self.profile(user_id)
         if profile is None:
-            async with self.ctx.db.uow() as uow:
-                known = await uow.agents.get(user_id)
+            known = await views.agent(self.ctx, user_id)
             if known is not None:
                 return known
             return await agent_services.ensure_agent(

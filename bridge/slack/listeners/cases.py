@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 
+from bridge import views
 from bridge.core.agents import Agent
-from bridge.core.errors import AlreadyClaimed, DomainError, IllegalTransition, NotAllowed
+from bridge.core.errors import AlreadyClaimed, DomainError, IllegalTransition
 from bridge.services import casework
 from bridge.slack import actions
 from bridge.slack.blocks import device_info
@@ -22,13 +23,13 @@ Work = Callable[[int, Agent], Awaitable[object]]
 
 
 def _explain(error: DomainError, action: str) -> str:
-    """A refusal in words an agent understands."""
+    """A refusal in words an agent understands, chosen by the refusal's code."""
     if isinstance(error, AlreadyClaimed):
         who = f"<@{error.assignee_id}>" if error.assignee_id else "someone else"
         return f":raised_hand: {error.case_ref} is already assigned to {who}."
-    if isinstance(error, NotAllowed) and action == actions.DELETE:
+    if error.code == "admin_only":
         return ":no_entry: Only admins can delete cases."
-    if isinstance(error, IllegalTransition) and action == actions.DELETE:
+    if isinstance(error, IllegalTransition) and error.code in ("chat_open", "deleted"):
         return f":no_entry: {error.case_ref} can be deleted once its chat has ended."
     return f":warning: {error}"
 
@@ -56,10 +57,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         app.action(action_id)(deps.tracked(listener))
 
     async def device(case_id: int, agent: Agent) -> None:
-        async with ctx.db.uow() as uow:
-            case = await casework.load_case(uow, case_id)
-            where = await uow.cases.slack_message(case_id)
-        text, blocks = device_info(case)
+        listed = await views.listed_case(ctx, case_id)
+        text, blocks = device_info(listed.case)
+        where = listed.slack_message
         channel = where[0] if where else agent.slack_user_id
         await deps.tell(channel, agent.slack_user_id, text, case_id, blocks)
 

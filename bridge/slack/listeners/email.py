@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge.core.cases import format_reference
 from bridge.core.errors import DomainError, InvalidInput
-from bridge.services import casework
-from bridge.services.email_replies import default_subject, reply_by_email
+from bridge.services.email_replies import default_subject, may_reply, reply_by_email
 from bridge.slack import actions
 from bridge.slack.blocks import reply_email_modal
 from bridge.slack.listeners import Deps
@@ -36,16 +36,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             log.warning("reply by email: button without a case id")
             return
         user, channel = click.user.id, click.channel.id
-        async with ctx.db.uow() as uow:
-            case = await casework.load_case(uow, case_id)
-        if case.assignee_id != user:
-            await deps.tell(
-                channel,
-                user,
-                f":raised_hand: Assign {case.reference} to yourself "
-                "first (Assign to me), then reply by email.",
-                case_id,
+        try:
+            case = await may_reply(ctx, case_id, user)
+        except DomainError as refused:
+            reference = format_reference(case_id)
+            text = (
+                f":raised_hand: Assign {reference} to yourself "
+                "first (Assign to me), then reply by email."
+                if refused.code == "not_assignee"
+                else f":warning: {refused}"
             )
+            await deps.tell(channel, user, text, case_id)
             return
         # A modal must open within three seconds of the click (the trigger expires), so this
         # one call goes straight to Slack rather than through the outbox.
