@@ -164,8 +164,7 @@ async def casebridge_run(db: str, rate: float, seconds: float) -> dict[str, Any]
         signing_secret=SECRET,
         app_url=f"http://127.0.0.1:{port}/slack/events",
         retry_delays=(),
-        post_per_second=50,
-        post_burst=100,
+        channel_posts="100 per 2 seconds",
     ).start()
     agents = [f"UAGENT{n:03d}" for n in range(AGENTS)]
     for n, agent in enumerate(agents):

@@ -93,9 +93,7 @@ async def timed(arrivals: Arrivals, text: str, send: Any) -> float:
 
 async def casebridge_trips(url: str, chats: int, messages: int) -> tuple[list[float], list[float]]:
     arrivals = Arrivals()
-    slack = await SlackEmu(
-        signing_secret=SECRET, post_per_second=10_000, post_burst=10_000, tiers_enabled=False
-    ).start()
+    slack = await SlackEmu(signing_secret=SECRET, channel_posts=None, tiers_enabled=False).start()
     original = slack.record_call
 
     def record_call(method: str, params: Any, message: Any) -> None:
@@ -115,7 +113,7 @@ async def casebridge_trips(url: str, chats: int, messages: int) -> tuple[list[fl
         settings,
         push=TimedPush(arrivals),
         delivery=DeliveryPolicy(poll_interval=0.2, lease=timedelta(seconds=10)),
-        pacing=ChannelPacing(per_second=10_000, burst=10_000),
+        pacing=ChannelPacing("10000 per second"),
     )
     runner, port = await serve(create_app(components))
     slack.deliver_to(f"http://127.0.0.1:{port}/slack/events")

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-# Order matters: Edge and Opera say "Chrome" too, Chrome says "Safari".
-_BROWSERS = (
-    ("Edge", re.compile(r"Edg(?:e|A|iOS)?/(\d+)")),
-    ("Opera", re.compile(r"OPR/(\d+)")),
-    ("Firefox", re.compile(r"(?:Firefox|FxiOS)/(\d+)")),
-    ("Chrome", re.compile(r"(?:Chrome|CriOS)/(\d+)")),
-    ("Safari", re.compile(r"Version/(\d+)[.\d]* (?:Mobile/\S+ )?Safari/")),
-)
-_SYSTEMS = (
-    ("Android", re.compile(r"Android (\d+)")),
-    ("iOS", re.compile(r"(?:iPhone|iPad); CPU (?:iPhone )?OS (\d+)")),
-    ("Windows", re.compile(r"Windows NT (\d+\.\d+)")),
-    ("macOS", re.compile(r"Mac OS X (\d+[_.]\d+)")),
-    ("ChromeOS", re.compile(r"CrOS")),
-    ("Linux", re.compile(r"Linux")),
-)
-_WINDOWS = {"10.0": "10/11", "6.3": "8.1", "6.2": "8", "6.1": "7"}
+from ua_parser import parse
 
 
 def browser_and_os(user_agent: str) -> tuple[str, str]:
-    """('Firefox 140', 'Linux') from a User-Agent header; '' for what it does not say."""
-    browser = next(
-        (f"{name} {m.group(1)}" for name, rx in _BROWSERS if (m := rx.search(user_agent))), ""
-    )
-    system = ""
-    for name, rx in _SYSTEMS:
-        if m := rx.search(user_agent):
-            version = m.group(1) if m.groups() else ""
-            if name == "Windows":
-                version = _WINDOWS.get(version, version)
-            system = f"{name} {version.replace('_', '.')}".strip()
-            break
+    """('Firefox 140', 'Linux') from a User-Agent header (ua-parser); '' for what it cannot tell."""
+    parsed = parse(user_agent)
+    browser = system = ""
+    if parsed.user_agent is not None and parsed.user_agent.family != "Other":
+        browser = " ".join(filter(None, (parsed.user_agent.family, parsed.user_agent.major)))
+    if parsed.os is not None and parsed.os.family != "Other":
+        version = ".".join(filter(None, (parsed.os.major, parsed.os.minor)))
+        system = " ".join(filter(None, (parsed.os.family, version)))
     return browser, system
 
 

@@ -1,98 +1,64 @@
-"""Abuse limits for customer traffic: token buckets per socket, case, client and recipient.
+"""Abuse limits for customer traffic: moving windows per socket, case, client and recipient.
 
-Kept in process memory on purpose: a limit is a short-lived guard, not state worth a database
-round trip per message; with several workers each enforces its own share.
+Kept in process memory by default: a limit is a short-lived guard, not state worth a database
+round trip per message. Name a Redis (`storage_uri`) and several workers share the same limits.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from bridge.rate_limits import Limiter, limit
+
+PER_CASE = limit("8 per 8 seconds")
+PER_ADDRESS = limit("30 per 10 seconds")
+OPENINGS = limit("10 per 50 seconds")
+# Any event from one socket, whatever it is: the cheap guard in front of everything else.
+PER_SOCKET = limit("60 per 3 seconds")
+CONNECTS = limit("30 per 15 seconds")
+HELLOS = limit("10 per 5 seconds")
+CASE_ACTIONS = limit("5 per 10 seconds")
+# Support-request confirmations go to whatever address was typed in: a few a day each.
+CONFIRMATIONS = limit("5 per day")
 
 
-@dataclass
-class Bucket:
-    rate: float  # tokens per second
-    burst: float
-    tokens: float
-    stamp: float
-
-    def take(self, now: float) -> float:
-        """0 when a token was taken, else seconds until one will be free."""
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-@dataclass
-class RateLimiter:
-    """`check(key)` → 0 if allowed, else the seconds to wait. Forgets idle keys."""
-
-    rate: float
-    burst: float
-    clock: Callable[[], float] = time.monotonic
-    _buckets: dict[str, Bucket] = field(default_factory=dict)
-
-    def check(self, key: str) -> float:
-        now = self.clock()
-        if len(self._buckets) > 10_000:
-            self._forget_idle(now)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = Bucket(self.rate, self.burst, self.burst, now)
-        return bucket.take(now)
-
-    def forget(self, key: str) -> None:
-        """Drop a key's bucket (its owner is gone for good)."""
-        self._buckets.pop(key, None)
-
-    def _forget_idle(self, now: float) -> None:
-        full = self.burst / self.rate
-        self._buckets = {k: b for k, b in self._buckets.items() if now - b.stamp < full}
-
-
-DAY = 24 * 3600.0
-
-
-@dataclass
 class CustomerLimits:
-    """Every customer action has a bound, checked in memory before any database work."""
+    """Every customer action has a bound, checked before any database work.
 
-    per_case: RateLimiter = field(default_factory=lambda: RateLimiter(rate=1.0, burst=8))
-    per_address: RateLimiter = field(default_factory=lambda: RateLimiter(rate=3.0, burst=30))
-    openings: RateLimiter = field(default_factory=lambda: RateLimiter(rate=0.2, burst=10))
-    # Any event from one socket, whatever it is: the cheap guard in front of everything else.
-    per_socket: RateLimiter = field(default_factory=lambda: RateLimiter(rate=20.0, burst=60))
-    connects: RateLimiter = field(default_factory=lambda: RateLimiter(rate=2.0, burst=30))
-    hellos: RateLimiter = field(default_factory=lambda: RateLimiter(rate=2.0, burst=10))
-    case_actions: RateLimiter = field(default_factory=lambda: RateLimiter(rate=0.5, burst=5))
-    # Support-request confirmations go to whatever address was typed in: a few a day each.
-    confirmations: RateLimiter = field(default_factory=lambda: RateLimiter(rate=5 / DAY, burst=5))
+    Each method answers the seconds to wait before the action may happen (0: it may now).
+    """
 
-    def message(self, case_id: int, address: str) -> float:
-        """Seconds to wait before this message may go (0: it may)."""
-        return max(self.per_case.check(str(case_id)), self.per_address.check(address))
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        self.limiter = Limiter(storage_uri)
 
-    def socket_event(self, sid: str) -> float:
-        """Seconds to wait before this socket may send any event."""
-        return self.per_socket.check(sid)
+    async def message(self, case_id: int, address: str) -> float:
+        """Before this message may go."""
+        per_case = await self.limiter.wait(PER_CASE, "portal-case", str(case_id))
+        per_address = await self.limiter.wait(PER_ADDRESS, "portal-address", address)
+        return max(per_case, per_address)
 
-    def forget_socket(self, sid: str) -> None:
-        """The socket is gone; its bucket with it."""
-        self.per_socket.forget(sid)
+    async def opening(self, address: str) -> float:
+        """Before this address may open another case."""
+        return await self.limiter.wait(OPENINGS, "portal-opening", address)
 
-    def hello(self, case_id: int) -> float:
-        """Seconds to wait before this case's page may reload the whole chat."""
-        return self.hellos.check(str(case_id))
+    async def connect(self, address: str) -> float:
+        """Before this address may open another socket."""
+        return await self.limiter.wait(CONNECTS, "portal-connect", address)
 
-    def case_action(self, case_id: int) -> float:
-        """Seconds to wait before this case may stop waiting or end again."""
-        return self.case_actions.check(str(case_id))
+    async def socket_event(self, sid: str) -> float:
+        """Before this socket may send any event."""
+        return await self.limiter.wait(PER_SOCKET, "portal-socket", sid)
 
-    def confirmation(self, email: str) -> float:
-        """Seconds to wait before another support-request confirmation may go to `email`."""
-        return self.confirmations.check(email.strip().lower())
+    async def forget_socket(self, sid: str) -> None:
+        """The socket is gone; its count with it."""
+        await self.limiter.clear(PER_SOCKET, "portal-socket", sid)
+
+    async def hello(self, case_id: int) -> float:
+        """Before this case's page may reload the whole chat."""
+        return await self.limiter.wait(HELLOS, "portal-hello", str(case_id))
+
+    async def case_action(self, case_id: int) -> float:
+        """Before this case may stop waiting or end again."""
+        return await self.limiter.wait(CASE_ACTIONS, "portal-case-action", str(case_id))
+
+    async def confirmation(self, email: str) -> float:
+        """Before another support-request confirmation may go to `email`."""
+        return await self.limiter.wait(CONFIRMATIONS, "portal-confirmation", email.strip().lower())

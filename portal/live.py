@@ -125,7 +125,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if case_id is None:
             return {"ok": False, "error": "unknown_case"}
         # Cheap first: an in-memory limit per socket before looking at the event at all.
-        wait = self.limits.socket_event(sid)
+        wait = await self.limits.socket_event(sid)
         if wait > 0:
             await self._refused(sid)
             return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
@@ -152,7 +152,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         address = self.addresses.of_socket(environ)
-        if self.limits.connects.check(address) > 0:
+        if await self.limits.connect(address) > 0:
             raise socketio.exceptions.ConnectionRefusedError("rate_limited")
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
@@ -172,7 +172,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         self.refusals.pop(sid, None)
-        self.limits.forget_socket(sid)
+        await self.limits.forget_socket(sid)
         case_id = self.present.pop(sid, None)
         if case_id is None:
             return
@@ -188,7 +188,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _hello(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
         """The page asks for the whole chat (first connect, reconnect, reload)."""
-        wait = self.limits.hello(case_id)
+        wait = await self.limits.hello(case_id)
         if wait > 0:
             return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         session = await self._session(sid)
@@ -203,7 +203,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except ValidationError as problem:
             return {"ok": False, "error": first_problem(problem)}
         session = await self._session(sid)
-        wait = self.limits.message(case_id, session["address"])
+        wait = await self.limits.message(case_id, session["address"])
         if wait > 0:
             return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         try:
@@ -238,7 +238,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _stop_waiting(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
         session = await self._session(sid)
-        wait = max(self.limits.case_action(case_id), self.limits.confirmation(session["email"]))
+        wait = max(
+            await self.limits.case_action(case_id),
+            await self.limits.confirmation(session["email"]),
+        )
         if wait > 0:
             return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         try:
@@ -248,7 +251,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return {"ok": True}
 
     async def _end_chat(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
-        wait = self.limits.case_action(case_id)
+        wait = await self.limits.case_action(case_id)
         if wait > 0:
             return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
         session = await self._session(sid)

@@ -182,7 +182,7 @@ class PortalSite:
     async def open_case(self, request: web.Request) -> web.Response:
         subdomain = request.match_info.get("subdomain")
         lang = negotiate("en", request.headers.get("Accept-Language"), request.query.get("lang"))
-        wait = self.limits.openings.check(self.addresses.of_request(request))
+        wait = await self.limits.opening(self.addresses.of_request(request))
         if wait > 0:
             response = self._errors(lang, {"form": "too_many_cases"}, status=429)
             response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
@@ -199,7 +199,7 @@ class PortalSite:
         missing = {k: "required" for k, v in fields.items() if not v.strip()}
         if missing:
             return self._errors(lang, missing)
-        if body.support_request and self.limits.confirmation(body.email) > 0:
+        if body.support_request and await self.limits.confirmation(body.email) > 0:
             return self._errors(lang, {"email": "too_many_for_email"}, status=429)
         request_ = NewCase(
             subdomain=subdomain.lower() if subdomain else None,

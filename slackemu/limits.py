@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+
+from limits import RateLimitItemPerMinute, parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 # Requests per minute by Slack's published tiers; chat.postMessage is special (per channel).
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
@@ -31,49 +34,37 @@ METHOD_TIERS = {
 }
 
 
-@dataclass
-class Bucket:
-    """A token bucket: `burst` requests at once, refilled at `rate` per second."""
-
-    rate: float
-    burst: float
-    tokens: float = -1.0
-    stamp: float = field(default_factory=time.monotonic)
-
-    def take(self) -> float:
-        """0 if the request may go now, else the seconds until it may."""
-        now = time.monotonic()
-        if self.tokens < 0:
-            self.tokens = self.burst
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-@dataclass
 class RateLimits:
-    """Per-channel posting limit and per-method tier limits, as Slack applies them."""
+    """Per-channel posting limit and per-method tier limits, as Slack applies them.
 
-    post_per_second: float = 1.0
-    post_burst: float = 3.0
-    tiers_enabled: bool = True
-    _buckets: dict[str, Bucket] = field(default_factory=dict)
+    Moving windows of the `limits` library, kept in memory.
+    """
 
-    def retry_after(self, method: str, channel: str | None) -> int:
+    def __init__(
+        self,
+        channel_posts: str | None = "3 per 3 seconds",
+        tiers_enabled: bool = True,
+    ) -> None:
+        self.tiers_enabled = tiers_enabled
+        self.channel_posts(channel_posts)
+        self._window = MovingWindowRateLimiter(MemoryStorage())
+
+    def channel_posts(self, allowed: str | None) -> None:
+        """How many chat.postMessage calls one channel takes, e.g. "1 per second" (None: any)."""
+        self._posts = parse(allowed) if allowed else None
+
+    async def retry_after(self, method: str, channel: str | None) -> int:
         """0 when the call is allowed, else the whole seconds to put in Retry-After."""
         if method == "chat.postMessage":
-            if self.post_per_second <= 0:
+            if self._posts is None:
                 return 0
-            key, rate, burst = f"post:{channel}", self.post_per_second, self.post_burst
+            over, key = self._posts, ("post", str(channel))
         else:
             tier = METHOD_TIERS.get(method)
             if tier is None or not self.tiers_enabled:
                 return 0
-            per_minute = TIER_PER_MINUTE[tier]
-            key, rate, burst = f"tier:{method}", per_minute / 60, float(per_minute)
-        bucket = self._buckets.setdefault(key, Bucket(rate=rate, burst=burst))
-        wait = bucket.take()
-        return 0 if wait == 0 else max(1, math.ceil(wait))
+            over, key = RateLimitItemPerMinute(TIER_PER_MINUTE[tier]), ("tier", method)
+        if await self._window.hit(over, *key):
+            return 0
+        stats = await self._window.get_window_stats(over, *key)
+        return max(1, math.ceil(stats.reset_time - time.time()))

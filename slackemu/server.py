@@ -49,8 +49,7 @@ class EmulatorServer:
         app_token: str | None = None,
         ack_timeout: float = 3.0,
         retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS,
-        post_per_second: float = 1.0,
-        post_burst: float = 3.0,
+        channel_posts: str | None = "3 per 3 seconds",
         tiers_enabled: bool = True,
         trigger_lifetime: float = 3.0,
     ) -> None:
@@ -59,7 +58,7 @@ class EmulatorServer:
         self.app_url, self.app_token = app_url, app_token
         self.retry_delays = retry_delays
         self.workspace = Workspace()
-        self.limits = RateLimits(post_per_second, post_burst, tiers_enabled)
+        self.limits = RateLimits(channel_posts, tiers_enabled)
         self.faults = Faults()
         self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self.http = (

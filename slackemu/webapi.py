@@ -59,7 +59,7 @@ def make_handler(emu: EmulatorServer) -> Any:
                 raise SlackError("not_authed")
             if token != expected:
                 raise SlackError("invalid_auth")
-            wait = emu.limits.retry_after(name, params.text("channel"))
+            wait = await emu.limits.retry_after(name, params.text("channel"))
             if wait:
                 emu.calls.append((name, dict(params), {"ok": False, "error": "ratelimited"}))
                 return _json(

@@ -112,7 +112,7 @@ async def start_casebridge(
         **settings_overrides,
     )
     components = bootstrap(
-        settings, push=push, delivery=FAST, pacing=pacing or ChannelPacing(per_second=50, burst=50)
+        settings, push=push, delivery=FAST, pacing=pacing or ChannelPacing("50 per second")
     )
     runner = web.AppRunner(create_app(components), access_log=None)
     await runner.setup()
@@ -134,8 +134,7 @@ async def running_casebridge(
     slack = await SlackEmu(
         signing_secret=SECRET,
         app_token=APP_TOKEN if socket_mode else None,
-        post_per_second=50,
-        post_burst=50,
+        channel_posts="50 per second",
         tiers_enabled=False,
     ).start()
     running = await start_casebridge(

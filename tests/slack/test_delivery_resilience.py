@@ -29,7 +29,7 @@ async def test_customers_keep_writing_through_429s_and_5xx_and_everything_arrive
     card = await bridge.case_message(opened.case.reference)
     await bridge.idle()
     slack = bridge.slack
-    slack.limits.post_per_second, slack.limits.post_burst = 2.0, 1.0  # 429s when we hurry
+    slack.limits.channel_posts("2 per second")  # 429s when we hurry
     slack.faults.fail("chat.postMessage", times=6, status=503)
     slack.faults.fail("chat.postMessage", times=2, status=500, error="internal_error")
 

@@ -103,7 +103,7 @@ async def test_a_slow_app_gets_retries_with_slacks_retry_headers(slack: SlackEmu
 async def test_over_the_channel_limit_slack_answers_429_and_slack_sdk_waits(
     slack: SlackEmu,
 ) -> None:
-    slack.limits.post_per_second, slack.limits.post_burst = 2.0, 1.0
+    slack.limits.channel_posts("1 per second")
     client = web_client(slack)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     first = await client.chat_postMessage(channel="C0SUPPORT", text="one")
@@ -116,7 +116,7 @@ async def test_over_the_channel_limit_slack_answers_429_and_slack_sdk_waits(
 
 
 async def test_429_carries_retry_after_and_other_channels_are_not_held_up(slack: SlackEmu) -> None:
-    slack.limits.post_per_second, slack.limits.post_burst = 0.5, 1.0
+    slack.limits.channel_posts("1 per 2 seconds")
     async with aiohttp.ClientSession() as http:
         headers = {"Authorization": f"Bearer {slack.bot_token}"}
         url = f"{slack.api_url}chat.postMessage"
