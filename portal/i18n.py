@@ -1,7 +1,8 @@
-"""The portal's languages: JSON catalogs shared by the server's templates and the browser.
+"""The customer's languages: JSON catalogs shared by the portal, its script and the emails.
 
 One catalog per language in `translations/`, the same keys in each (a test checks), so the
-page and its script speak with one voice. The language is the `?lang=` parameter, else the
+page, its script and the emails (`mail.*`, read by bridge/mail/compose.py) speak with one
+voice. The language is the `?lang=` parameter, else the
 best match in the browser's Accept-Language, else the portal's default.
 """
 

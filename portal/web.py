@@ -152,7 +152,7 @@ class PortalSite:
                 "view": view,
                 "api": api,
                 "storageKey": f"casebridge:{key or 'code'}",
-                "strings": catalog(lang),
+                "strings": {k: v for k, v in catalog(lang).items() if k != "mail"},
             },
             ensure_ascii=False,
         ).replace("</", "<\\/")

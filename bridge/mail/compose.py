@@ -1,4 +1,8 @@
-"""Builds the emails (text and HTML parts) from plain data. No I/O."""
+"""Builds the emails from plain data: text and HTML parts rendered from `templates/`. No I/O.
+
+The sentences come from the portal's translation catalogs (their `mail` section), so the
+customer reads the same voice on the page and in their inbox. HTML is autoescaped.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,18 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
-from html import escape
+from functools import partial
 
-from bridge.mail.catalog import text
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from portal.i18n import translate
+
+_templates = Environment(
+    loader=PackageLoader("bridge.mail", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ def address(name: str, addr_spec: str) -> Address:
 
 
 def _message(
-    envelope: Envelope, language: str, subject: str, plain: str, html_body: str
+    envelope: Envelope, language: str, subject: str, template: str, **values: object
 ) -> EmailMessage:
     message = EmailMessage()
     # Address objects only: a name typed by a customer is quoted or encoded, never read as
@@ -49,41 +62,27 @@ def _message(
     domain = parseaddr(envelope.mail_from)[1].partition("@")[2] or "casebridge.localhost"
     message["Message-ID"] = make_msgid(idstring=envelope.message_key, domain=domain)
     message["X-Casebridge-Case"] = envelope.reference
-    message.set_content(plain)
+    values |= {
+        "language": language,
+        "name": envelope.to_name,
+        "reference": envelope.reference,
+        "t": partial(translate, language),
+    }
+    message.set_content(_templates.get_template(f"{template}.txt").render(values))
     message.add_alternative(
-        f'<!doctype html><html lang="{escape(language)}">'
-        '<body style="font-family:sans-serif;line-height:1.5">'
-        f"{html_body}</body></html>",
-        subtype="html",
+        _templates.get_template(f"{template}.html").render(values), subtype="html"
     )
     message["Content-Language"] = language  # after the parts: set_content drops Content-*
     return message
-
-
-def _paragraphs(body: str) -> str:
-    return "".join(
-        f"<p>{escape(part).replace(chr(10), '<br>')}</p>"
-        for part in body.split("\n\n")
-        if part.strip()
-    )
 
 
 def request_received(
     envelope: Envelope, *, language: str, company: str, question: str
 ) -> EmailMessage:
     """To the customer: their chat became a support request; what they asked."""
-    name, ref = envelope.to_name, envelope.reference
-    intro = text(language, "received_intro", name=name, company=company)
-    label, reference = text(language, "your_question"), text(language, "reference")
-    signature = text(language, "signature", company=company)
-    plain = f"{intro}\n\n{reference}: {ref}\n\n{label}:\n{question}\n\n{signature}\n"
-    html_body = (
-        f"<p>{escape(intro)}</p><p><strong>{escape(reference)}:</strong> {escape(ref)}"
-        f"</p><p><strong>{escape(label)}:</strong></p><blockquote>"
-        f"{_paragraphs(question)}</blockquote><p>{escape(signature)}</p>"
-    )
+    subject = translate(language, "mail.received_subject", ref=envelope.reference)
     return _message(
-        envelope, language, text(language, "received_subject", ref=ref), plain, html_body
+        envelope, language, subject, "request_received", company=company, question=question
     )
 
 
@@ -91,47 +90,33 @@ def agent_reply(
     envelope: Envelope, *, language: str, company: str, agent: str, subject: str, body: str
 ) -> EmailMessage:
     """To the customer: an agent's answer to their support request."""
-    intro = text(
-        language,
-        "reply_intro",
-        name=envelope.to_name,
-        agent=agent,
-        company=company,
-        ref=envelope.reference,
+    return _message(
+        envelope, language, subject, "agent_reply", company=company, agent=agent, body=body
     )
-    signature = text(language, "signature", company=company)
-    plain = f"{intro}\n\n{body}\n\n{signature}\n"
-    html_body = f"<p>{escape(intro)}</p>{_paragraphs(body)}<p>{escape(signature)}</p>"
-    return _message(envelope, language, subject, plain, html_body)
 
 
 def unseen_reply(
     envelope: Envelope, *, language: str, company: str, agent: str, body: str, chat_url: str
 ) -> EmailMessage:
     """To the customer: what an agent wrote after they left the chat, with the way back."""
-    intro = text(language, "unseen_intro", name=envelope.to_name, agent=agent)
-    back = text(language, "back_to_chat")
-    signature = text(language, "signature", company=company)
-    plain = f"{intro}\n\n{body}\n\n{back}: {chat_url}\n\n{signature}\n"
-    html_body = (
-        f"<p>{escape(intro)}</p><blockquote>{_paragraphs(body)}</blockquote>"
-        f'<p><a href="{escape(chat_url)}">{escape(back)}</a></p>'
-        f"<p>{escape(signature)}</p>"
+    subject = translate(language, "mail.unseen_subject", agent=agent, ref=envelope.reference)
+    return _message(
+        envelope,
+        language,
+        subject,
+        "unseen_reply",
+        company=company,
+        agent=agent,
+        body=body,
+        chat_url=chat_url,
     )
-    subject = text(language, "unseen_subject", agent=agent, ref=envelope.reference)
-    return _message(envelope, language, subject, plain, html_body)
 
 
 def agent_alert(
     envelope: Envelope, *, kind: str, customer: str, question: str, link: str | None
 ) -> EmailMessage:
-    """To an agent who asked for email alerts: a case waits."""
+    """To an agent who asked for email alerts (in English): a case waits."""
     subject = f"[casebridge] New {kind} {envelope.reference} from {customer}"
-    where = f"\n\nOpen it in Slack: {link}" if link else ""
-    plain = f"{customer} is waiting.\n\n{question}{where}\n"
-    html_link = f'<p><a href="{escape(link)}">Open it in Slack</a></p>' if link else ""
-    html_body = (
-        f"<p>{escape(customer)} is waiting.</p>"
-        f"<blockquote>{_paragraphs(question)}</blockquote>{html_link}"
+    return _message(
+        envelope, "en", subject, "agent_alert", customer=customer, question=question, link=link
     )
-    return _message(envelope, "en", subject, plain, html_body)
