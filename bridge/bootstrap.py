@@ -70,7 +70,7 @@ def bootstrap(
         slack = build_slack(settings, services, delivery, pacing)
     mail = None
     if settings.smtp_url:
-        sender = SmtpSender(SmtpConfig.from_url(settings.smtp_url))
+        sender = SmtpSender(SmtpConfig.from_url(settings.smtp_url.get_secret_value()))
         mail = MailDeliverer(
             db, services.clock, sender, settings.mail_from, settings.public_url, delivery
         )
@@ -78,7 +78,8 @@ def bootstrap(
         services.bus.published.append(mail.on_events)
     inbound = None
     if settings.inbound_smtp or settings.imap_url:
-        inbound = EmailIntakes(services, smtp=settings.inbound_smtp, imap_url=settings.imap_url)
+        imap_url = settings.imap_url.get_secret_value() if settings.imap_url else None
+        inbound = EmailIntakes(services, smtp=settings.inbound_smtp, imap_url=imap_url)
     return Components(
         settings=settings,
         db=db,

@@ -7,7 +7,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.core.text import clean_email
@@ -30,17 +30,17 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(20, ge=1, le=1000)
     database_pool_overflow: int = Field(20, ge=0, le=1000)
     database_pool_timeout_seconds: float = Field(30.0, gt=0)
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    smtp_url: str | None = None
+    smtp_url: SecretStr | None = None
     mail_from: str = "casebridge <support@casebridge.localhost>"
     public_url: str = "http://localhost:8080"
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
-    redis_url: str | None = None
-    imap_url: str | None = None  # read customers' email replies from this mailbox
+    redis_url: SecretStr | None = None
+    imap_url: SecretStr | None = None  # read customers' email replies from this mailbox
     inbound_smtp: str | None = None  # host:port to receive customers' email on
     casebridge_admins: str = ""
     trusted_proxies: str = Field(
@@ -95,9 +95,10 @@ class Settings(BaseSettings):
 
     @field_validator("smtp_url")
     @classmethod
-    def _smtp_url(cls, value: str | None) -> str | None:
-        if value is None:
+    def _smtp_url(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None:
             return None
+        value = secret.get_secret_value()
         parts = urlsplit(value)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(f"'{_redact(value)}' is not an smtp:// or smtps:// URL with a host")
@@ -107,24 +108,26 @@ class Settings(BaseSettings):
             raise ValueError(f"'{_redact(value)}' has a bad port or timeout") from None
         if config.timeout <= 0:
             raise ValueError(f"'{_redact(value)}': timeout must be positive")
-        return value
+        return secret
 
     @field_validator("redis_url")
     @classmethod
-    def _redis_url(cls, value: str | None) -> str | None:
+    def _redis_url(cls, secret: SecretStr | None) -> SecretStr | None:
+        value = _revealed(secret)
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
             raise ValueError(f"'{_redact(value)}' is not a redis:// URL")
-        return value
+        return secret
 
     @field_validator("imap_url")
     @classmethod
-    def _imap_url(cls, value: str | None) -> str | None:
+    def _imap_url(cls, secret: SecretStr | None) -> SecretStr | None:
+        value = _revealed(secret)
         if value is not None:
             try:
                 ImapConfig.from_url(value)
             except ValueError as problem:
                 raise ValueError(f"'{_redact(value)}' {problem}") from None
-        return value
+        return secret
 
     @field_validator("inbound_smtp")
     @classmethod
@@ -148,17 +151,17 @@ class Settings(BaseSettings):
 
     @field_validator("slack_bot_token")
     @classmethod
-    def _bot_token(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("xoxb-"):
+    def _bot_token(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and not secret.get_secret_value().startswith("xoxb-"):
             raise ValueError("a bot token starts with xoxb-")
-        return value
+        return secret
 
     @field_validator("slack_app_token")
     @classmethod
-    def _app_token(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("xapp-"):
+    def _app_token(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and not secret.get_secret_value().startswith("xapp-"):
             raise ValueError("an app-level token starts with xapp-")
-        return value
+        return secret
 
     @field_validator("casebridge_admins")
     @classmethod
@@ -182,10 +185,9 @@ class Settings(BaseSettings):
     @property
     def portal_key(self) -> bytes:
         """A server-side key every worker shares (for opaque ids in the portal)."""
-        secret = (
-            self.slack_signing_secret or self.slack_app_token or self.slack_bot_token or "local"
-        )
-        return hashlib.sha256(b"casebridge-portal:" + secret.encode()).digest()
+        secret = self.slack_signing_secret or self.slack_app_token or self.slack_bot_token
+        shared = secret.get_secret_value() if secret else "local"
+        return hashlib.sha256(b"casebridge-portal:" + shared.encode()).digest()
 
     @property
     def admins(self) -> frozenset[str]:
@@ -212,6 +214,17 @@ def parse_networks(value: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+# Settings whose value never goes into a repr, a log line or an error message.
+SECRETS = frozenset(
+    name for name, field in Settings.model_fields.items() if field.annotation == SecretStr | None
+)
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    """The value behind a secret setting, for the code that must use it (never for a log)."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -231,7 +244,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
             message = error["msg"].removeprefix("Value error, ")
             shown = error.get("input")
-            if isinstance(shown, str | int | float) and "'" not in message:
+            secret = name.lower() in SECRETS  # a wrong token is still somebody's token
+            if isinstance(shown, str | int | float) and "'" not in message and not secret:
                 message += f" (got {_redact(str(shown))!r})"
             problems.append(f"{name}: {message}")
         raise ConfigError("; ".join(problems)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -34,8 +34,8 @@ class SlackBridge:
     app: AsyncApp
     deliverer: SlackDeliverer
     listeners: Deps
-    app_token: str | None  # set: Socket Mode
-    signing_secret: str | None  # set: HTTP mode (/slack/events)
+    app_token: str | None = field(repr=False)  # set: Socket Mode
+    signing_secret: str | None = field(repr=False)  # set: HTTP mode (/slack/events)
 
 
 def build_slack(
@@ -45,7 +45,7 @@ def build_slack(
     pacing: ChannelPacing | None = None,
 ) -> SlackBridge:
     """The bolt app and the outbox deliverer, hooked into the services' event bus."""
-    token = settings.slack_bot_token
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     # The deliverer retries by itself; slack_sdk's own retry of a dropped connection could
     # post a message twice behind its back.
@@ -61,9 +61,10 @@ def build_slack(
     )
     services.bus.staging.append(SlackOutbox(services.clock))
     services.bus.published.append(deliverer.on_events)
-    app = AsyncApp(
-        signing_secret=settings.slack_signing_secret or "socket-mode-only", client=client
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    app = AsyncApp(signing_secret=signing_secret or "socket-mode-only", client=client)
     deps = Deps(services, People(client, services), deliverer, settings.public_url)
     for area in (cases, messages, home, commands, email, inbound_email):
         area.register(app, deps)
@@ -71,8 +72,8 @@ def build_slack(
         app,
         deliverer,
         deps,
-        settings.slack_app_token,
-        signing_secret=settings.slack_signing_secret,
+        settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+        signing_secret=signing_secret,
     )
 
 

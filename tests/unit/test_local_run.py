@@ -13,8 +13,10 @@ def test_without_credentials_everything_local_and_a_fresh_demo_database() -> Non
     settings, local_slack, local_mail = local_settings(Settings(_env_file=None), PORTS)
     assert local_slack and local_mail
     assert settings.slack_api_url == "http://127.0.0.1:3200/api/"
-    assert settings.slack_bot_token == "xoxb-local" and settings.slack_app_token is None
-    assert settings.smtp_url == "smtp://127.0.0.1:2626"
+    assert settings.slack_bot_token is not None and settings.smtp_url is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-local"
+    assert settings.slack_app_token is None
+    assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:2626"
     assert settings.database_url == "sqlite+aiosqlite:///./.demo/casebridge.db"
     assert settings.public_url == "http://localhost:8000" and settings.port == 8000
 
@@ -30,7 +32,8 @@ def test_what_the_person_set_is_kept() -> None:
     assert local_slack and not local_mail
     assert settings.database_url == "postgresql+asyncpg://me@db/casebridge"  # never wiped
     assert settings.public_url == "https://help.example.com"
-    assert settings.smtp_url == "smtp://mail.example.com:587"
+    assert settings.smtp_url is not None
+    assert settings.smtp_url.get_secret_value() == "smtp://mail.example.com:587"
 
 
 def test_with_a_bot_token_slack_is_the_real_one() -> None:

@@ -1,5 +1,6 @@
 """Settings: the contract's names, and one clear line for every bad value."""
 
+import logging
 import os
 
 import pytest
@@ -91,3 +92,29 @@ def test_passwords_are_not_echoed(monkeypatch: pytest.MonkeyPatch, name: str, va
 def test_a_wildcard_public_url_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PUBLIC_URL", "https://*.support.example.com/")
     assert load_settings(env_file=None).public_url == "https://*.support.example.com"
+
+
+def test_secrets_never_show_in_a_repr_a_log_line_or_an_error(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-bot-SECRET",
+        "SLACK_SIGNING_SECRET": "signing-SECRET",
+        "SLACK_APP_TOKEN": "xapp-app-SECRET",
+        "SMTP_URL": "smtp://mailer:SECRET@mail.example.com:587",
+        "IMAP_URL": "imaps://support:SECRET@mail.example.com/INBOX",
+        "REDIS_URL": "redis://:SECRET@127.0.0.1:6379/0",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(env_file=None)
+    logging.getLogger("casebridge.test").warning("started with %s / %r", settings, settings)
+    shown = repr(settings) + str(settings) + str(settings.model_dump()) + caplog.text
+    assert "SECRET" not in shown
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-bot-SECRET"  # still usable
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-user-SECRET")  # wrong kind, still a token
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env_file=None)
+    assert "SLACK_BOT_TOKEN" in str(refused.value) and "SECRET" not in str(refused.value)
