@@ -7,21 +7,19 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from bridge.bootstrap import bootstrap
 from bridge.core.errors import DomainError
 from bridge.core.portals import Portal
 from bridge.core.routing import Mode, parse_mode
 from bridge.links import embed_snippets
-from bridge.local_run import LocalPorts, StartError, run_local
 from bridge.log_limits import limit_repeats
-from bridge.services import portals as portal_services
-from bridge.services.context import ServiceContext
 from bridge.settings import ConfigError, Settings, load_settings
-from bridge.web import create_app
-from storage import migrate
+
+# The server, bolt, Socket.IO and the database are imported by the commands that use them, so
+# `casebridge --help` and a mistyped command answer at once (a test checks sys.modules).
+if TYPE_CHECKING:
+    from bridge.services.context import ServiceContext
 
 EXIT_USAGE = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -42,6 +40,8 @@ def describe(portal: Portal) -> str:
 
 
 async def _require_current_schema(settings: Settings) -> None:
+    from storage import migrate
+
     if not await migrate.is_current(settings.database_url):
         raise CliError("the database schema is not up to date: run `casebridge db upgrade`")
 
@@ -49,6 +49,8 @@ async def _require_current_schema(settings: Settings) -> None:
 async def _with_services(
     settings: Settings, work: Callable[[ServiceContext], Awaitable[None]]
 ) -> None:
+    from bridge.bootstrap import bootstrap
+
     await _require_current_schema(settings)
     components = bootstrap(settings)
     try:
@@ -61,6 +63,8 @@ def _portal_command(
     args: argparse.Namespace, public_url: str
 ) -> Callable[[ServiceContext], Awaitable[None]]:
     async def work(ctx: ServiceContext) -> None:
+        from bridge.services import portals as portal_services
+
         if args.verb == "create":
             portal = await portal_services.create_portal(
                 ctx,
@@ -147,6 +151,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings) -> None:
+    from aiohttp import web
+
+    from bridge.bootstrap import bootstrap
+    from bridge.web import create_app
+
     asyncio.run(_require_current_schema(settings))
     app = create_app(bootstrap(settings))
     web.run_app(
@@ -157,6 +166,18 @@ def _serve(settings: Settings) -> None:
             f"casebridge listening on http://{settings.host}:{settings.port}", flush=True
         ),
     )
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> None:
+    from bridge.local_run import LocalPorts, StartError, run_local
+
+    ports = LocalPorts(
+        args.port or settings.port, args.slack_port, args.smtp_port, args.inbound_smtp_port
+    )
+    try:
+        asyncio.run(run_local(settings, ports))
+    except StartError as exc:
+        raise CliError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,14 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings = Settings.model_validate({**settings.model_dump(), **overrides})
             _serve(settings)
         elif args.command == "dev":
-            ports = LocalPorts(
-                args.port or settings.port,
-                args.slack_port,
-                args.smtp_port,
-                args.inbound_smtp_port,
-            )
-            asyncio.run(run_local(settings, ports))
+            _dev(args, settings)
         elif args.command == "db":
+            from storage import migrate
+
             asyncio.run(migrate.upgrade(settings.database_url))
             print("database is up to date")
         elif args.command == "portal":
@@ -189,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"casebridge: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CliError, DomainError, StartError) as exc:
+    except (CliError, DomainError) as exc:
         print(f"casebridge: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
