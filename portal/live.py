@@ -22,7 +22,7 @@ from bridge.core.events import CustomerMessagePosted
 from bridge.services import customer
 from bridge.services.context import ServiceContext
 from bridge.services.customer import CaseView
-from bridge.services.email_replies import mark_seen
+from bridge.services.email_replies import mark_delivered, mark_seen
 from portal.client_address import ClientAddresses
 from portal.limits import CustomerLimits
 from portal.origins import Origins
@@ -34,6 +34,7 @@ NAMESPACE = "/chat"
 FLOOD_DISCONNECT = 200  # refused events in a row before a socket is cut off
 MAX_TOKEN = 100  # a case token is 43 characters
 Handler = Callable[[str, int, Any], Awaitable[dict[str, Any]]]
+MarkWriter = Callable[[ServiceContext, int, int], Awaitable[object]]
 
 
 def room(case_id: int) -> str:
@@ -92,11 +93,13 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.sockets_per_case: Counter[int] = Counter()
         self.present: dict[str, int] = {}  # sid → case, for sockets that really connected
         self.refusals: Counter[str] = Counter()
-        self.seen = SeenCoalescer(ctx)
+        self.seen = MarkCoalescer(ctx, mark_seen)
+        self.received = MarkCoalescer(ctx, mark_delivered)
         self.handlers: dict[str, Handler] = {
             "hello": self._hello,
             "send": self._send,
             "seen": self._seen,
+            "received": self._received,
             "stop_waiting": self._stop_waiting,
             "end_chat": self._end_chat,
         }
@@ -236,6 +239,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.seen.note(case_id, seen.up_to)
         return {"ok": True}
 
+    async def _received(self, _sid: str, case_id: int, data: Any) -> dict[str, Any]:
+        try:
+            received = SeenData.model_validate(data)  # the same shape: {"up_to": id}
+        except ValidationError as problem:
+            return {"ok": False, "error": first_problem(problem)}
+        self.received.note(case_id, received.up_to)
+        return {"ok": True}
+
     async def _stop_waiting(self, sid: str, case_id: int, _data: Any) -> dict[str, Any]:
         session = await self._session(sid)
         wait = max(
@@ -259,11 +270,12 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return {"ok": True}
 
 
-class SeenCoalescer:
-    """`seen` marks for one case become one write at a time, of the highest id noted."""
+class MarkCoalescer:
+    """`seen` / `received` marks for one case become one write at a time, of the highest id."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, write: MarkWriter) -> None:
         self.ctx = ctx
+        self.write = write
         self.latest: dict[int, int] = {}
         self.writing: dict[int, asyncio.Task[None]] = {}
 
@@ -279,10 +291,10 @@ class SeenCoalescer:
         written = 0
         try:
             while (up_to := self.latest.get(case_id, 0)) > written:
-                await mark_seen(self.ctx, case_id, up_to)
+                await self.write(self.ctx, case_id, up_to)
                 written = up_to
-        except Exception as trouble:  # a lost "seen" only delays an unseen-reply email
-            log.warning("portal: seen not recorded: %s", type(trouble).__name__)
+        except Exception as trouble:  # a lost mark only delays an email or a reaction
+            log.warning("portal: mark not recorded: %s", type(trouble).__name__)
         finally:
             self.writing.pop(case_id, None)
             if self.latest.get(case_id, 0) <= written:

@@ -29,6 +29,7 @@ METHOD_TIERS = {
     "views.publish": 4,
     "apps.connections.open": 1,
     "reactions.add": 3,
+    "reactions.remove": 2,
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
 }

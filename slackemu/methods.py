@@ -170,6 +170,20 @@ async def reactions_add(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     return {}
 
 
+async def reactions_remove(emu: EmulatorServer, p: Params) -> dict[str, Any]:
+    channel = _resolve_channel(emu, p.need("channel"))
+    message = emu.workspace.find(channel.id, p.need("timestamp"))
+    name = p.need("name")
+    users = message.reactions.get(name, [])
+    if BOT_USER_ID not in users:
+        raise SlackError("no_reaction")  # Slack's answer when we had not reacted with it
+    users.remove(BOT_USER_ID)
+    if not users:
+        del message.reactions[name]
+    await emu.changed()
+    return {}
+
+
 async def conversations_open(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     users = p.get("users") or p.get("user")
     ids = users if isinstance(users, list) else str(users or "").split(",")
@@ -299,6 +313,7 @@ METHODS: dict[str, Method] = {
     "chat.delete": chat_delete,
     "chat.postEphemeral": chat_post_ephemeral,
     "reactions.add": reactions_add,
+    "reactions.remove": reactions_remove,
     "conversations.open": conversations_open,
     "conversations.create": conversations_create,
     "conversations.invite": conversations_invite,

@@ -144,6 +144,8 @@ class MessageRow(Base):
     seen_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]  # an unseen agent reply went out by email (once)
     original: Mapped[str | None] = mapped_column(Text)  # a customer's email, as it came
+    delivered_at: Mapped[datetime | None]  # the customer's browser received this agent reply
+    fate_mark: Mapped[str | None] = mapped_column(String(32))  # the reaction shown in Slack
 
 
 class CodeRow(Base):

@@ -146,3 +146,17 @@ class UnmatchedEmailReceived(Event):
 
     sender: str
     subject: str
+
+
+@dataclass(frozen=True)
+class AgentRepliesDelivered(CaseEvent):
+    """The customer's browser received these agent replies."""
+
+    message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AgentRepliesSeen(CaseEvent):
+    """The customer's page showed these agent replies."""
+
+    message_ids: tuple[int, ...]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from bridge.core.cases import Case
 from bridge.core.errors import InvalidInput
-from bridge.core.events import EmailReplyQueued, Event
+from bridge.core.events import (
+    AgentRepliesDelivered,
+    AgentRepliesSeen,
+    EmailReplyQueued,
+    Event,
+)
 from bridge.core.text import MAX_SUBJECT_LENGTH, clean_message
 from bridge.services.changes import load_case
 from bridge.services.context import ServiceContext, commit
@@ -48,8 +53,21 @@ async def reply_by_email(
     return events
 
 
-async def mark_seen(ctx: ServiceContext, case_id: int, up_to_message_id: int) -> None:
+async def mark_seen(ctx: ServiceContext, case_id: int, up_to_message_id: int) -> list[Event]:
     """The customer's page displayed the conversation up to this message."""
     async with ctx.db.uow() as uow:
-        await uow.cases.mark_seen(case_id, up_to_message_id, ctx.clock.now())
-        await uow.commit()
+        seen = await uow.cases.mark_seen(case_id, up_to_message_id, ctx.clock.now())
+        events: list[Event] = [AgentRepliesSeen(case_id, tuple(seen))] if seen else []
+        await commit(ctx, uow, events)
+    return events
+
+
+async def mark_delivered(
+    ctx: ServiceContext, case_id: int, up_to_message_id: int
+) -> list[Event]:
+    """The customer's browser received the conversation up to this message."""
+    async with ctx.db.uow() as uow:
+        got = await uow.cases.mark_delivered(case_id, up_to_message_id, ctx.clock.now())
+        events: list[Event] = [AgentRepliesDelivered(case_id, tuple(got))] if got else []
+        await commit(ctx, uow, events)
+    return events

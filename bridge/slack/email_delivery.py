@@ -10,6 +10,7 @@ from bridge.outbox.errors import Permanent
 from bridge.slack import operations as op
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.email_blocks import email_reply_post
+from bridge.slack.fate_marks import mark_fate
 from storage.repositories.outbox import OutboxItem
 
 METADATA_TYPE = "casebridge_outbox"
@@ -96,4 +97,5 @@ async def notice_dm(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
 EMAIL_HANDLERS: dict[str, Handler] = {
     op.EMAIL_POST: post_email_reply,
     op.NOTICE_DM: notice_dm,
+    op.FATE_MARK: mark_fate,
 }

@@ -11,3 +11,4 @@ REACTION = "reaction"  # mark an agent's thread message (internal note)
 HOME_PUBLISH = "home.publish"  # refresh one agent's App Home
 EMAIL_POST = "thread.email"  # a customer's email reply, quoted in the thread
 NOTICE_DM = "notice.dm"  # a plain direct message to one person (admins, assignees)
+FATE_MARK = "reply.fate"  # the reaction on an agent's reply that says what became of it

@@ -16,6 +16,8 @@ from bridge.core.cases import format_reference
 from bridge.core.events import (
     AgentLeftCase,
     AgentMessagePosted,
+    AgentRepliesDelivered,
+    AgentRepliesSeen,
     AvailabilityChanged,
     CaseClaimed,
     CaseConverted,
@@ -31,6 +33,7 @@ from bridge.core.events import (
     EmailReplyQueued,
     Event,
     UnmatchedEmailReceived,
+    UnseenReplyQueued,
 )
 from bridge.core.text import escape_mrkdwn
 from bridge.slack import operations as op
@@ -137,6 +140,13 @@ class SlackOutbox:
             return {event.agent_id}
         if isinstance(event, AvailabilityChanged):
             return {event.agent_id}
+        if isinstance(event, AgentRepliesDelivered | AgentRepliesSeen):
+            for message_id in event.message_ids:
+                await self._mark_fate(uow, event.case_id, message_id)
+            return set()
+        if isinstance(event, UnseenReplyQueued):
+            await self._mark_fate(uow, event.case_id, event.message_id)
+            return set()
         if isinstance(event, CustomerEmailed):
             await self._customer_email(uow, event)
             return set()
@@ -154,6 +164,12 @@ class SlackOutbox:
                 )
             return set()
         return set()
+
+    async def _mark_fate(self, uow: UnitOfWork, case_id: int, message_id: int) -> None:
+        """One pending mark per reply: it shows the reply's latest fate when it goes out."""
+        await self._add_once(
+            uow, f"fate:{message_id}", op.FATE_MARK, {"case_id": case_id, "message_id": message_id}
+        )
 
     async def _customer_email(self, uow: UnitOfWork, event: CustomerEmailed) -> None:
         """Quote the email in the thread; the assignee hears of it as they chose."""

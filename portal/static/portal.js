@@ -137,9 +137,23 @@ function setWaiting(since) {
   state.timer = setInterval(tick, 1000);
 }
 
-function markSeen() {
+function lastAgentMessage() {
   const agentMessages = [...document.querySelectorAll("#messages .message.agent[data-id]")];
-  const last = Math.max(0, ...agentMessages.map((node) => Number(node.dataset.id)));
+  return Math.max(0, ...agentMessages.map((node) => Number(node.dataset.id)));
+}
+
+// The agent sees in Slack that their reply reached this browser (then that it was read).
+function markReceived() {
+  const last = lastAgentMessage();
+  if (last > (state.lastReceived || 0) && state.socket?.connected) {
+    state.lastReceived = last;
+    state.socket.emit("received", { up_to: last });
+  }
+}
+
+function markSeen() {
+  markReceived();
+  const last = lastAgentMessage();
   if (last > state.lastSeen && document.visibilityState === "visible" && state.socket?.connected) {
     state.lastSeen = last;
     state.socket.emit("seen", { up_to: last });

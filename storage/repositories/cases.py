@@ -27,6 +27,16 @@ class StoredMessage:
     slack_ts: str | None = None
 
 
+@dataclass(frozen=True)
+class ReplyFate:
+    case_id: int
+    slack_ts: str | None
+    delivered: bool
+    seen: bool
+    emailed: bool
+    shown: str | None  # the reaction currently on the reply in Slack
+
+
 def to_case(row: CaseRow) -> Case:
     """Row → core Case."""
     return Case(
@@ -219,15 +229,53 @@ class CaseRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def mark_seen(self, case_id: int, up_to: int, now: datetime) -> None:
-        """The customer's page showed every message up to `up_to`."""
+    async def _mark_agent_replies(
+        self, case_id: int, up_to: int, column: str, values: dict[str, Any]
+    ) -> list[int]:
+        """Set `values` on the case's agent replies up to `up_to` whose `column` is unset."""
+        unset = getattr(MessageRow, column).is_(None)
+        scope = (MessageRow.case_id == case_id, MessageRow.id <= up_to, unset)
+        ids = list(
+            (
+                await self.session.execute(
+                    select(MessageRow.id).where(*scope, MessageRow.direction == "agent")
+                )
+            ).scalars()
+        )
         await self.session.execute(
             update(MessageRow)
-            .where(
-                MessageRow.case_id == case_id, MessageRow.id <= up_to, MessageRow.seen_at.is_(None)
-            )
-            .values(seen_at=now)
+            .where(*scope)
+            .values(**values)
             .execution_options(synchronize_session=False)
+        )
+        return ids
+
+    async def mark_seen(self, case_id: int, up_to: int, now: datetime) -> list[int]:
+        """The customer's page showed every message up to `up_to`; the agent replies newly so."""
+        await self._mark_agent_replies(case_id, up_to, "delivered_at", {"delivered_at": now})
+        return await self._mark_agent_replies(case_id, up_to, "seen_at", {"seen_at": now})
+
+    async def mark_delivered(self, case_id: int, up_to: int, now: datetime) -> list[int]:
+        """The customer's browser received every message up to `up_to`; the replies newly so."""
+        return await self._mark_agent_replies(case_id, up_to, "delivered_at", {"delivered_at": now})
+
+    async def reply_fate(self, message_id: int) -> ReplyFate | None:
+        """Where an agent reply stands, for the mark on it in Slack."""
+        row = await self.session.get(MessageRow, message_id)
+        if row is None or row.direction != "agent":
+            return None
+        return ReplyFate(
+            case_id=row.case_id,
+            slack_ts=row.slack_ts,
+            delivered=row.delivered_at is not None,
+            seen=row.seen_at is not None,
+            emailed=row.emailed_at is not None,
+            shown=row.fate_mark,
+        )
+
+    async def set_fate_mark(self, message_id: int, mark: str | None) -> None:
+        await self.session.execute(
+            update(MessageRow).where(MessageRow.id == message_id).values(fate_mark=mark)
         )
 
     async def set_message_ts(self, message_id: int, ts: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 import socketio
 
+from bridge.core.events import AgentRepliesDelivered, Event
 from bridge.services import casework
 from bridge.services.portals import update_portal
 from tests.portal.conftest import Site
@@ -207,3 +209,34 @@ async def test_the_http_side_refuses_clearly_and_lists_only_whos_free(site: Site
         assert page.headers["Content-Security-Policy"] == (
             "frame-ancestors 'self' https://shop.acme.test"
         )
+
+
+async def test_the_browser_says_it_received_the_agents_reply_and_the_reply_is_marked(
+    site: Site,
+) -> None:
+    chat = await open_chat(site)
+    case_id = await case_id_of(site, chat["reference"])
+    delivered: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def record(events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, AgentRepliesDelivered):
+                delivered.put_nowait(event)
+
+    site.services.bus.published.append(record)
+    client, _ = await connect(site, chat["token"])
+    replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    client.on("agent_message", replies.put_nowait, namespace="/chat")
+    try:
+        await casework.claim(site.services, case_id, "UBOB")
+        await casework.post_agent_message(site.services, case_id, "UBOB", "on my way")
+        reply = await asyncio.wait_for(replies.get(), 5)
+        answer = await client.call("received", {"up_to": reply["id"]}, namespace="/chat")
+        assert answer == {"ok": True}
+        refused = await client.call("received", {"up_to": "all"}, namespace="/chat")
+        assert refused["ok"] is False
+        marked = await asyncio.wait_for(delivered.get(), 5)
+        assert marked == AgentRepliesDelivered(case_id, (reply["id"],))
+    finally:
+        site.services.bus.published.remove(record)
+        await client.disconnect()
