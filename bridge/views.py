@@ -78,3 +78,15 @@ async def portal(ctx: ServiceContext, portal_id: int) -> Portal | None:
     """One portal by id."""
     async with ctx.db.uow() as uow:
         return await uow.portals.get(portal_id)
+
+
+async def email_original(ctx: ServiceContext, message_id: int) -> tuple[str, str] | None:
+    """(case reference, the email as it came) for an agent's "show original"."""
+    async with ctx.db.uow() as uow:
+        found = await uow.cases.original(message_id)
+        if found is None:
+            return None
+        owner = await uow.cases.get(found[0])
+        if owner is None or owner.deleted:
+            return None
+        return owner.reference, found[1]

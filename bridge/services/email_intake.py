@@ -141,15 +141,3 @@ async def _open_request(ctx: ServiceContext, portal: Portal, mail: InboundEmail)
         await uow.processed.first_time(_key(mail), ctx.clock.now())
         await uow.commit()
     return EmailReceipt("opened", opened.case.id)
-
-
-async def email_original(ctx: ServiceContext, message_id: int) -> tuple[str, str] | None:
-    """(case reference, the email as it came) for an agent's "show original"."""
-    async with ctx.db.uow() as uow:
-        found = await uow.cases.original(message_id)
-        if found is None:
-            return None
-        case = await uow.cases.get(found[0])
-        if case is None or case.deleted:
-            return None
-        return case.reference, found[1]

@@ -62,9 +62,7 @@ async def mark_seen(ctx: ServiceContext, case_id: int, up_to_message_id: int) ->
     return events
 
 
-async def mark_delivered(
-    ctx: ServiceContext, case_id: int, up_to_message_id: int
-) -> list[Event]:
+async def mark_delivered(ctx: ServiceContext, case_id: int, up_to_message_id: int) -> list[Event]:
     """The customer's browser received the conversation up to this message."""
     async with ctx.db.uow() as uow:
         got = await uow.cases.mark_delivered(case_id, up_to_message_id, ctx.clock.now())

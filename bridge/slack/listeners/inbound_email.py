@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge import views
 from bridge.core.identifiers import case_number
-from bridge.services.email_intake import email_original
 from bridge.slack.email_blocks import SHOW_ORIGINAL, original_modal
 from bridge.slack.listeners import Deps
 
@@ -22,7 +22,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         value = str(action.get("value", ""))
         number = case_number(value)
-        found = await email_original(deps.services, number) if number is not None else None
+        found = await views.email_original(deps.services, number) if number is not None else None
         if found is None:
             await deps.tell(
                 body["channel"]["id"], body["user"]["id"], "That email is no longer kept."
