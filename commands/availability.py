@@ -7,6 +7,7 @@ from bridge.core.agents import Agent
 from bridge.core.cases import CaseStatus, CaseType
 from bridge.links import slack_message_link
 from bridge.services import agents as agent_services
+from bridge.slack.limits import outside
 from commands.parsing import Args, UsageError
 from commands.replies import Caller, CommandContext, Reply, section
 
@@ -16,7 +17,7 @@ def case_line(listed: views.ListedCase) -> str:
     case, where = listed.case, listed.slack_message
     ref = f"<{slack_message_link(*where)}|{case.reference}>" if where else case.reference
     kind = "support request" if case.type is CaseType.SUPPORT_REQUEST else "live chat"
-    return f"• {ref} · {case.customer.full_name} · {kind} · {case.status.value}"
+    return f"• {ref} · {outside(case.customer.full_name, 200)} · {kind} · {case.status.value}"
 
 
 async def set_availability(ctx: CommandContext, caller: Caller, args: Args) -> Reply:

@@ -6,7 +6,7 @@ from bridge import views
 from bridge.core.cases import CaseStatus
 from commands.availability import case_line
 from commands.parsing import Args, UsageError
-from commands.replies import Caller, CommandContext, Reply, section
+from commands.replies import Caller, CommandContext, Reply, sections
 
 LIMIT = 20
 SCOPES = ("unassigned", "mine", "all")
@@ -28,6 +28,6 @@ async def cases(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
         found, total = await views.newest_cases(ctx.services, limit=LIMIT)
     lines = [case_line(listed) for listed in found]
     title = {"unassigned": "Unassigned", "mine": "My cases", "all": "All cases"}[scope]
-    more = f"\n…and {total - len(found)} more" if total > len(found) else ""
-    text = f"*{title} ({total})*\n" + ("\n".join(lines) if lines else "Nothing here.") + more
-    return Reply(text, [section(text)])
+    more = [f"…and {total - len(found)} more"] if total > len(found) else []
+    shown = [f"*{title} ({total})*", *(lines or ["Nothing here."]), *more]
+    return Reply("\n".join(shown), sections(shown))

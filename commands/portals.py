@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bridge.core.portals import Portal
 from bridge.core.routing import Mode, parse_mode
+from bridge.core.text import escape_mrkdwn
 from bridge.links import embed_snippets, portal_url
 from bridge.services import portals as portal_services
+from bridge.slack.limits import outside
 from commands.parsing import Args, UsageError
-from commands.replies import Caller, CommandContext, Reply, refusal, section
+from commands.replies import Caller, CommandContext, Reply, refusal, section, sections
 
 VERBS = ("create", "list", "show", "mode", "activate", "deactivate", "channel", "embed", "origins")
 OPTIONS = frozenset({"company", "mode"})
@@ -18,7 +20,8 @@ def describe(portal: Portal, public_url: str) -> str:
     status = ":large_green_circle: active" if portal.active else ":red_circle: inactive"
     channel = f"<#{portal.channel_id}>" if portal.channel_id else "no channel"
     return (
-        f"*{portal.subdomain}* · {portal.company} · {status} · mode `{portal.mode.value}` · "
+        f"*{portal.subdomain}* · {outside(portal.company, 300)} · {status} · "
+        f"mode `{portal.mode.value}` · "
         f"{channel} · {portal.language}\n{portal_url(public_url, portal.subdomain)}"
     )
 
@@ -62,8 +65,8 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
         if len(args.words) > 2:
             raise UsageError("`portal list` takes no arguments")
         found = await portal_services.list_portals(services)
-        text = "\n".join(describe(p, ctx.public_url) for p in found) or "No portals yet."
-        return Reply(text, [section(text)])
+        lines = [describe(p, ctx.public_url) for p in found] or ["No portals yet."]
+        return Reply("\n".join(lines), sections(lines))
     if verb == "mode":
         subdomain = _subdomain(args, verb, extra=1)
         changed = await portal_services.update_portal(
@@ -88,13 +91,19 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
         )
         return Reply(f"New cases of *{changed.subdomain}* now come to this channel.")
     found_portal = await portal_services.get_portal(services, subdomain)
-    snippets = embed_snippets(ctx.public_url, found_portal.subdomain, found_portal.company)
-    text = (
-        f"*Ways to reach {found_portal.subdomain}*\n*Stand-alone page:*\n{snippets['url']}\n"
-        f"*Pop-up window* (paste into your site):\n```{snippets['popup']}```\n"
-        f"*Chat widget* (one tag before `</body>`):\n```{snippets['widget']}```"
-    )
-    return Reply(text, [section(text)])
+    snippets = {
+        # Slack parses &, < and > even inside code blocks, and shows them back as typed.
+        name: escape_mrkdwn(snippet)
+        for name, snippet in embed_snippets(
+            ctx.public_url, found_portal.subdomain, found_portal.company
+        ).items()
+    }
+    lines = [
+        f"*Ways to reach {found_portal.subdomain}*\n*Stand-alone page:*\n{snippets['url']}",
+        f"*Pop-up window* (paste into your site):\n```{snippets['popup']}```",
+        f"*Chat widget* (one tag before `&lt;/body&gt;`):\n```{snippets['widget']}```",
+    ]
+    return Reply("\n".join(lines), sections(lines))
 
 
 async def _origins(ctx: CommandContext, args: Args) -> Reply:

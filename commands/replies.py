@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.services.context import ServiceContext
+from bridge.slack.limits import SECTION_TEXT, cut, pack
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,13 @@ def refusal(text: str) -> Reply:
 
 
 def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    """One section block; text past Slack's limit is cut (use `sections` for lists)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION_TEXT)}}
+
+
+def sections(lines: list[str]) -> list[dict[str, Any]]:
+    """Lines packed into as many section blocks as Slack's limit needs."""
+    return [section(text) for text in pack(lines)]
 
 
 USAGE = "\n".join(

@@ -6,11 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bridge.core.errors import DomainError
+from bridge.slack.limits import outside
 from commands import availability, caselists, codes, notify, portals
 from commands.parsing import Args, UsageError, parse
 from commands.replies import Caller, CommandContext, Reply, refusal, usage
 
 log = logging.getLogger(__name__)
+PROBLEM_CHARS = 1_000
 Family = Callable[[CommandContext, Caller, Args], Awaitable[Reply]]
 
 FAMILIES: dict[str, Family] = {
@@ -41,10 +43,11 @@ async def run_command(ctx: CommandContext, caller: Caller, text: str) -> Reply:
         if args.options and name != "portal":
             raise UsageError(f"`{name}` takes no key=value options")
         return await family(ctx, caller, args)
+    # Problems quote what was typed (a subdomain, an option…): escaped like any outside text.
     except UsageError as problem:
-        return usage(_sentence(str(problem)))
+        return usage(outside(_sentence(str(problem)), PROBLEM_CHARS))
     except DomainError as problem:
-        return refusal(_sentence(str(problem)))
+        return refusal(outside(_sentence(str(problem)), PROBLEM_CHARS))
     except Exception:
         log.exception("/casebridge %r failed", text)
         return refusal("Something went wrong on our side; the error is logged. Try again?")

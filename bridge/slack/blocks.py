@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.cases import Case, CaseStatus, CaseType
-from bridge.core.text import MAX_SUBJECT_LENGTH, escape_mrkdwn
+from bridge.core.text import MAX_SUBJECT_LENGTH
 from bridge.slack import actions
+from bridge.slack.limits import FIELD_TEXT, HEADER_TEXT, MESSAGE_TEXT, SECTION_TEXT, cut, outside
 
 Block = dict[str, Any]
 PREVIEW_LINES = 3
 PREVIEW_CHARS = 300
+NAME_CHARS = 300  # a customer's name, escaped (names are at most 100 characters as typed)
+EMAIL_CHARS = 1_000  # an email address, escaped
+DEVICE_CHARS = 400  # each device detail, escaped
 
 
 @dataclass(frozen=True)
@@ -25,12 +29,12 @@ class CaseCard:
     now: datetime
 
 
-def plain_text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
+def plain_text(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": cut(text, limit)}
 
 
 def button(
@@ -54,12 +58,9 @@ def button(
 
 
 def preview(question: str) -> str:
-    """The first lines of the problem, escaped for mrkdwn, bounded."""
+    """The first lines of the problem, escaped for mrkdwn, then bounded."""
     lines = [line for line in question.splitlines() if line.strip()][:PREVIEW_LINES]
-    text = "\n".join(lines)
-    if len(text) > PREVIEW_CHARS:
-        text = text[: PREVIEW_CHARS - 1] + "…"
-    return escape_mrkdwn(text)
+    return outside("\n".join(lines), PREVIEW_CHARS)
 
 
 def waited(case: Case, now: datetime) -> str:
@@ -88,7 +89,7 @@ def _status(card: CaseCard) -> str:
         who = (
             f"<@{case.assignee_id}>"
             if case.assignee_id
-            else escape_mrkdwn(card.assignee_name or "")
+            else outside(card.assignee_name or "", NAME_CHARS)
         )
         return f":large_green_circle: Assigned to {who}"
     if case.status is CaseStatus.RESOLVED:
@@ -143,20 +144,21 @@ def case_message(card: CaseCard) -> tuple[str, list[Block]]:
                 "text": mrkdwn(f":wastebasket: ~Case {case.reference}~ was deleted by an admin."),
             }
         ]
-    customer = escape_mrkdwn(case.customer.full_name)
-    email = escape_mrkdwn(case.customer.email)
-    text = f"{_kind(case).split(' ', 1)[1]} {case.reference} from {customer}"
+    customer = outside(case.customer.full_name, NAME_CHARS)
+    email = outside(case.customer.email, EMAIL_CHARS)
+    # What notifications show: Slack parses it like any message text.
+    text = cut(f"{_kind(case).split(' ', 1)[1]} {case.reference} from {customer}", MESSAGE_TEXT)
     fields = [
-        mrkdwn(f"*Status*\n{_status(card)}"),
-        mrkdwn(f"*Customer*\n{customer}\n{email}"),
-        mrkdwn(f"*Portal*\n{escape_mrkdwn(card.portal)}"),
-        mrkdwn(f"*Waited*\n{waited(case, card.now)}"),
+        mrkdwn(f"*Status*\n{_status(card)}", FIELD_TEXT),
+        mrkdwn(f"*Customer*\n{customer}\n{email}", FIELD_TEXT),
+        mrkdwn(f"*Portal*\n{outside(card.portal, FIELD_TEXT)}", FIELD_TEXT),
+        mrkdwn(f"*Waited*\n{waited(case, card.now)}", FIELD_TEXT),
     ]
     blocks: list[Block] = [
         {
             "type": "header",
             "block_id": "title",
-            "text": plain_text(f"{case.reference} · {_kind(case).split(' ', 1)[1]}"),
+            "text": plain_text(f"{case.reference} · {_kind(case).split(' ', 1)[1]}", HEADER_TEXT),
         },
         {"type": "section", "block_id": "summary", "text": mrkdwn(_kind(case)), "fields": fields},
     ]
@@ -193,7 +195,8 @@ def device_info(case: Case) -> tuple[str, list[Block]]:
         ("Referring page", device.referrer),
     ]
     lines = [
-        f"*{label}:* {escape_mrkdwn(value) if value else '_unknown_'}" for label, value in rows
+        f"*{label}:* {outside(value, DEVICE_CHARS) if value else '_unknown_'}"
+        for label, value in rows
     ]
     text = f"Device info for {case.reference}"
     return text, [{"type": "section", "text": mrkdwn(f"*{text}*\n" + "\n".join(lines))}]
@@ -202,7 +205,7 @@ def device_info(case: Case) -> tuple[str, list[Block]]:
 def alert_dm(case: Case, link: str | None) -> str:
     """The direct message that tells one agent about a case."""
     kind = "support request" if case.type is CaseType.SUPPORT_REQUEST else "live chat"
-    who = escape_mrkdwn(case.customer.full_name)
+    who = outside(case.customer.full_name, NAME_CHARS)
     where = f" <{link}|Open the case>" if link else ""
     if case.assignee_id:
         return f":bell: {case.reference} ({kind}) from {who} is yours.{where}"
@@ -212,9 +215,9 @@ def alert_dm(case: Case, link: str | None) -> str:
 def alert_mention(agent_ids: list[str], quiet_names: list[str], case: Case) -> str:
     """The thread message that mentions agents (pinging the loud, naming the quiet)."""
     loud = " ".join(f"<@{agent}>" for agent in agent_ids)
-    quiet = ", ".join(escape_mrkdwn(name) for name in quiet_names)
+    quiet = ", ".join(outside(name, NAME_CHARS) for name in quiet_names)
     who = " ".join(part for part in (loud, quiet) if part)
-    return f"{who}: {case.reference} is waiting for an agent."
+    return cut(f"{who}: {case.reference} is waiting for an agent.", MESSAGE_TEXT)
 
 
 def reply_email_modal(case: Case, subject: str) -> dict[str, Any]:
@@ -230,8 +233,8 @@ def reply_email_modal(case: Case, subject: str) -> dict[str, Any]:
             {
                 "type": "section",
                 "text": mrkdwn(
-                    f"To *{escape_mrkdwn(case.customer.full_name)}* "
-                    f"({escape_mrkdwn(case.customer.email)}) about {case.reference}"
+                    f"To *{outside(case.customer.full_name, NAME_CHARS)}* "
+                    f"({outside(case.customer.email, EMAIL_CHARS)}) about {case.reference}"
                 ),
             },
             {
@@ -260,7 +263,7 @@ USERNAME_MAX = 80  # Slack cuts a post's username here
 
 def customer_line(text: str) -> str:
     """A customer's chat message as it appears in the thread: escaped, never a ping."""
-    return escape_mrkdwn(text)
+    return outside(text, MESSAGE_TEXT)
 
 
 def customer_username(name: str) -> str:

@@ -13,6 +13,7 @@ from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.email_delivery import EMAIL_HANDLERS
 from bridge.slack.home import LIST_LIMIT, CaseList, HomeData, home_view
+from bridge.slack.limits import MESSAGE_TEXT
 from storage.repositories.outbox import OutboxItem
 
 METADATA_TYPE = "casebridge_outbox"
@@ -115,11 +116,16 @@ async def _contiguous_posts(d: SlackDeliverer, item: OutboxItem) -> list[OutboxI
     async with d.db.uow() as uow:
         following = await uow.outbox.following(item, limit=COALESCE_LIMIT)
     run = []
+    # Slack cuts a post's text at 40,000 characters: the run stops before that, and the
+    # rest goes out in the next post, in order.
+    length = len(item.payload["text"])
     for other in following:
+        length += 1 + len(other.payload.get("text", ""))
         if (
             other.operation != op.THREAD_POST
             or other.payload.get("username") != item.payload.get("username")
             or other.attempts
+            or length > MESSAGE_TEXT
         ):
             break
         run.append(other)

@@ -8,9 +8,11 @@ from typing import Any
 
 from bridge.core.agents import Agent
 from bridge.core.cases import Case, CaseType
-from bridge.core.text import escape_mrkdwn
 from bridge.slack import actions
-from bridge.slack.blocks import Block, button, mrkdwn, plain_text
+from bridge.slack.blocks import NAME_CHARS, Block, button, mrkdwn, plain_text
+from bridge.slack.limits import HEADER_TEXT, outside, pack
+
+LINE_CHARS = 280  # one case in a list: ten fit a section whatever the names
 
 LIST_LIMIT = 10
 
@@ -35,20 +37,21 @@ class HomeData:
 def _line(case: Case, link: str | None) -> str:
     kind = ":envelope:" if case.type is CaseType.SUPPORT_REQUEST else ":speech_balloon:"
     ref = f"<{link}|{case.reference}>" if link else case.reference
-    who = escape_mrkdwn(case.customer.full_name)
     assignee = f" · <@{case.assignee_id}>" if case.assignee_id else ""
-    return f"{kind} {ref} · {who} · {case.status.value}{assignee}"
+    head, tail = f"{kind} {ref} · ", f" · {case.status.value}{assignee}"
+    room = max(NAME_CHARS // 10, LINE_CHARS - len(head) - len(tail))
+    return head + outside(case.customer.full_name, room) + tail
 
 
 def _section(listing: CaseList, links: dict[int, str]) -> list[Block]:
     blocks: list[Block] = [
-        {"type": "header", "text": plain_text(f"{listing.title} ({listing.total})")}
+        {"type": "header", "text": plain_text(f"{listing.title} ({listing.total})", HEADER_TEXT)}
     ]
     if not listing.cases:
         blocks.append({"type": "context", "elements": [mrkdwn("Nothing here.")]})
         return blocks
     lines = [_line(case, links.get(case.id)) for case in listing.cases]
-    blocks.append({"type": "section", "text": mrkdwn("\n".join(lines))})
+    blocks += [{"type": "section", "text": mrkdwn(text)} for text in pack(lines)]
     more = listing.total - len(listing.cases)
     if more > 0:
         blocks.append(
@@ -100,9 +103,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
     for listing in (data.unassigned, data.mine, data.everything):
         blocks += _section(listing, data.links)
     if data.failed_deliveries:
-        failures = "\n".join(f"• {escape_mrkdwn(line)}" for line in data.failed_deliveries)
-        blocks += [
-            {"type": "divider"},
-            {"type": "section", "text": mrkdwn(f"*Deliveries that failed*\n{failures}")},
+        failures = ["*Deliveries that failed*"] + [
+            f"• {outside(line, LINE_CHARS)}" for line in data.failed_deliveries
         ]
+        blocks += [{"type": "divider"}]
+        blocks += [{"type": "section", "text": mrkdwn(text)} for text in pack(failures)]
     return {"type": "home", "blocks": blocks}
