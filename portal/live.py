@@ -27,6 +27,7 @@ from portal.client_address import ClientAddresses
 from portal.limits import CustomerLimits
 from portal.origins import Origins
 from portal.schemas import SeenData, SendData, first_problem
+from portal.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.origins = origins
         self.addresses = addresses
         self.sockets_per_case: Counter[int] = Counter()
+        self.presence_turns = Turns()
         self.present: dict[str, int] = {}  # sid → case, for sockets that really connected
         self.refusals: Counter[str] = Counter()
         self.seen = MarkCoalescer(ctx, mark_seen)
@@ -161,17 +163,21 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
             raise socketio.exceptions.ConnectionRefusedError("no_token")
         try:
-            case = await customer.set_presence(self.ctx, token, connected=True)
+            # Presence changes of one case go one at a time, counted with the sockets they
+            # concern: a reload's connect must not read the row before its own disconnect is
+            # written, or a second tab's arrival be missed, or the customer would look gone.
+            async with self.presence_turns.of(token):
+                case = await customer.set_presence(self.ctx, token, connected=True)
+                self.sockets_per_case[case.id] += 1
         except CaseNotFound:
             raise socketio.exceptions.ConnectionRefusedError("unknown_case") from None
         if not await self.origins.allowed_for_case(environ, case.portal_id):
-            await customer.set_presence(self.ctx, token, connected=False)
+            await self._socket_gone(token, case.id)
             raise socketio.exceptions.ConnectionRefusedError("origin_not_allowed")
         session = {"token": token, "case_id": case.id, "address": address}
         await self.save_session(sid, session | {"email": case.customer.email})
         await self.enter_room(sid, room(case.id))
         self.present[sid] = case.id
-        self.sockets_per_case[case.id] += 1
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         self.refusals.pop(sid, None)
@@ -180,11 +186,17 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if case_id is None:
             return
         session = await self.get_session(sid)
-        self.sockets_per_case[case_id] -= 1
-        if self.sockets_per_case[case_id] <= 0:
+        await self._socket_gone(session["token"], case_id)
+
+    async def _socket_gone(self, token: str, case_id: int) -> None:
+        """One socket of the case is gone; the last one going marks the customer away."""
+        async with self.presence_turns.of(token):
+            self.sockets_per_case[case_id] -= 1
+            if self.sockets_per_case[case_id] > 0:
+                return
             del self.sockets_per_case[case_id]
             with contextlib.suppress(CaseNotFound):  # deleted meanwhile
-                await customer.set_presence(self.ctx, session["token"], connected=False)
+                await customer.set_presence(self.ctx, token, connected=False)
 
     async def _session(self, sid: str) -> dict[str, Any]:
         return dict(await self.get_session(sid))

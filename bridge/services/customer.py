@@ -104,8 +104,16 @@ async def end_chat(ctx: ServiceContext, token: str) -> list[Event]:
 
 
 async def set_presence(ctx: ServiceContext, token: str, connected: bool) -> Case:
-    """Record the customer's socket coming or going (the grace-period sweep reads it)."""
+    """Record the customer's socket coming or going (the grace-period sweep reads it).
+
+    Only a change is written: a new chat's page (connected since it was opened) or a second
+    tab costs one read, not a turn at the write lock, so thousands of sockets can connect.
+    """
     now = ctx.clock.now()
+    async with ctx.db.read() as reader:
+        case = await case_for_token(reader, token)
+    if not case.customer_presence(connected, now).changed():
+        return case
     async with ctx.db.uow() as uow:
         case = await case_for_token(uow, token)
         await uow.cases.apply(case.customer_presence(connected, now))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import aiohttp
+from sqlalchemy import text
 
 from tests.portal.conftest import Site
 from tests.portal.test_live_socket import connect, open_chat
@@ -26,3 +30,46 @@ async def test_a_customer_still_chats_over_the_plain_websocket(site: Site) -> No
         assert [m["text"] for m in hello["case"]["messages"]] == ["Is it on?"]
     finally:
         await client.disconnect()
+
+
+async def _presence(site: Site, reference: str) -> tuple[bool, bool]:
+    async with site.components.db.read() as uow:
+        case = await uow.cases.get(int(reference.removeprefix("C-")))
+    assert case is not None
+    return case.customer_connected, case.customer_left_at is not None
+
+
+async def test_customers_connect_while_a_long_write_holds_the_database(site: Site) -> None:
+    # A new chat's page is "connected" since the chat was opened: connecting only reads.
+    chat = await open_chat(site)
+    async with site.components.db.uow() as writer:
+        await writer.session.execute(text("UPDATE portals SET greeting = 'busy'"))
+        client, _heard = await connect(site, chat["token"])
+        await writer.commit()
+    try:
+        assert await _presence(site, chat["reference"]) == (True, False)
+    finally:
+        await client.disconnect()
+
+
+async def test_a_reload_leaves_the_customer_present_and_leaving_marks_them_gone(
+    site: Site,
+) -> None:
+    chat = await open_chat(site)
+    first, _ = await connect(site, chat["token"])
+    # The reload: the old page goes as the new one arrives, in either order.
+    second, _ = await connect(site, chat["token"])
+    await first.disconnect()
+    third, _ = await connect(site, chat["token"])
+    await second.disconnect()
+    await until(lambda: _presence(site, chat["reference"]), (True, False))
+    await third.disconnect()
+    await until(lambda: _presence(site, chat["reference"]), (False, True))
+
+
+async def until(read: Callable[[], Awaitable[object]], expected: object) -> None:
+    """Wait (up to 5 s) for the server's side of a disconnect to be written."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while (seen := await read()) != expected:
+        assert asyncio.get_running_loop().time() < deadline, seen
+        await asyncio.sleep(0.02)
