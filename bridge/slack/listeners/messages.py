@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bridge import views
 from bridge.core.errors import InvalidInput
 from bridge.core.text import escape_mrkdwn, is_internal_note, plain_from_slack
 from bridge.services import casework
@@ -33,11 +34,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply = incoming(event)
         if reply is None:
             return
-        async with ctx.db.uow() as uow:
-            case = await uow.cases.by_slack_thread(reply.channel, reply.thread_ts)
-            if case is None:
-                return
-            if is_internal_note(reply.text):
+        # Most thread messages are relayed: finding the case only reads, so the write lock
+        # is taken once, by the relay's own transaction.
+        case = await views.case_in_thread(ctx, reply.channel, reply.thread_ts)
+        if case is None:
+            return
+        if is_internal_note(reply.text):
+            async with ctx.db.uow() as uow:
                 await enqueue_reaction(
                     uow,
                     ctx.clock,
@@ -47,8 +50,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     case_id=case.id,
                 )
                 await uow.commit()
-                deps.deliverer.wake()
-                return
+            deps.deliverer.wake()
+            return
         relayed = False
         if reply.text.strip():
             try:
