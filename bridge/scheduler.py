@@ -13,8 +13,11 @@ from bridge.outbox.deliverer import OutboxDeliverer
 from bridge.services import codes, queue, sweeps
 from bridge.services.context import ServiceContext
 from bridge.settings import Settings
+from bridge.slack import operations as op
 
 log = logging.getLogger(__name__)
+# Direct messages about a case are found through their outbox items when the case is deleted.
+DELETED_WITH_CASE = (op.ALERT_DM, op.NOTICE_DM)
 
 
 def timings_from(settings: Settings) -> sweeps.Timings:
@@ -25,6 +28,7 @@ def timings_from(settings: Settings) -> sweeps.Timings:
             seconds=min(settings.wait_warning_seconds, settings.max_wait_seconds)
         ),
         unseen_reply=timedelta(seconds=settings.unseen_reply_seconds),
+        outbox_retention=timedelta(days=settings.outbox_retention_days),
     )
 
 
@@ -66,6 +70,7 @@ def build_scheduler(
         "queue hand-out": lambda: queue.hand_out_queued(ctx),
         "code expiry": lambda: codes.purge_codes(ctx),
         "processed event ids": lambda: sweeps.prune_processed(ctx, timings),
+        "delivered outbox": lambda: sweeps.prune_outbox(ctx, timings, DELETED_WITH_CASE),
         "outbox retry": wake_deliverers,
     }
     # APScheduler logs every run at INFO; the sweeps log their own actions instead.

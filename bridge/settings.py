@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     wait_warning_seconds: int = Field(60, gt=0, description="warn this long before max wait")
     sweep_interval_seconds: float = Field(5.0, gt=0)
     max_codes_per_agent: int = Field(8, gt=0)
+    outbox_retention_days: float = Field(
+        7, gt=0, description="delivered outbox items are deleted after this long"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 # Execution option marking a connection whose transactions only read (see _on_begin).
 READ_ONLY = "casebridge_read_only"
+NO_TRANSACTION = "casebridge_no_transaction"
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,14 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not left readable in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(NO_TRANSACTION):
+            return  # a statement SQLite refuses inside a transaction (a checkpoint)
         if conn.get_execution_options().get(READ_ONLY):
             # Under WAL a deferred transaction that only reads sees a snapshot and never
             # waits for, nor holds up, the one writer.

@@ -8,7 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import READ_ONLY, PoolSize, create_engine
+from storage.engine import NO_TRANSACTION, READ_ONLY, PoolSize, create_engine
 from storage.repositories.agents import AgentRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.codes import CodeRepository
@@ -114,6 +114,20 @@ class Database:
     def read(self) -> ReadUnitOfWork:
         """A unit of work that only reads (`async with db.read() as uow:`)."""
         return ReadUnitOfWork(self.read_sessions)
+
+    async def flush_erasures(self, attempts: int = 3) -> bool:
+        """SQLite: move the write-ahead log into the database file and empty it, so what an
+        erasure overwrote is not left in the log. False if readers kept it from finishing."""
+        if self.engine.dialect.name != "sqlite":
+            return True  # PostgreSQL: VACUUM (autovacuum) reclaims dead rows
+        for attempt in range(attempts):
+            async with self.engine.connect() as connection:
+                quiet = await connection.execution_options(**{NO_TRANSACTION: True})
+                busy = (await quiet.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+            if busy is not None and busy[0] == 0:
+                return True
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return False
 
     async def dispose(self) -> None:
         await self.engine.dispose()

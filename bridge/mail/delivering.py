@@ -106,7 +106,8 @@ async def send_mail(d: MailDeliverer, item: OutboxItem) -> dict[str, Any]:
         if item.payload["template"] != "agent_alert":
             await _report_in_thread(d, case, f"{refused}")
         raise
-    return {"to": str(message["To"]), "message_id": str(message["Message-ID"]), "smtp": answer}
+    # No recipient in the result: the outbox keeps no customer address once the mail is out.
+    return {"message_id": str(message["Message-ID"]), "smtp": answer}
 
 
 async def _report_in_thread(d: MailDeliverer, case: Case, problem: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from bridge.core.cases import Change
 from bridge.core.events import AgentMessagePosted, Event
 from bridge.core.text import clean_message
@@ -10,6 +12,8 @@ from bridge.services.context import ServiceContext, commit
 from storage.uow import UnitOfWork
 
 __all__ = ["claim", "delete_case", "leave", "load_case", "post_agent_message", "reopen", "resolve"]
+
+log = logging.getLogger(__name__)
 
 
 async def claim(ctx: ServiceContext, case_id: int, agent_id: str) -> list[Event]:
@@ -86,7 +90,11 @@ async def delete_case(
     async def forget(uow: UnitOfWork, change: Change) -> None:
         await uow.cases.drop_messages(case_id)
         await uow.outbox.drop_pending_for_case(case_id)
+        await uow.outbox.erase_case(case_id)
 
-    return await change_case(
+    events = await change_case(
         ctx, by_id(case_id), lambda case: case.erase(agent_id, now, admin), also=forget
     )
+    if events and not await ctx.db.flush_erasures():
+        log.warning("case %s erased; the SQLite log is emptied at the next checkpoint", case_id)
+    return events

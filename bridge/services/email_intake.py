@@ -101,7 +101,7 @@ async def receive_email(ctx: ServiceContext, mail: InboundEmail) -> EmailReceipt
             return EmailReceipt("duplicate")
         if mail.automated:
             # Remembered so it is never looked at again, but it never reopens or answers.
-            log.info("ignored an automatic email from %r: %s", mail.sender, mail.automated)
+            log.info("ignored an automatic email: %s", mail.automated)
             await uow.commit()
             return EmailReceipt("automated")
         case = await _case_for(uow, mail)
@@ -132,7 +132,7 @@ async def _open_request(ctx: ServiceContext, portal: Portal, mail: InboundEmail)
         opened = await intake.open_case(ctx, request)
     except DomainError as refused:
         # An address our rules refuse (say, too long): admins hear of it rather than nobody.
-        log.warning("an email from %r could not open a case: %s", mail.sender, refused)
+        log.warning("an email could not open a case: %s", refused)
         async with ctx.db.uow() as uow:
             await commit(ctx, uow, [UnmatchedEmailReceived(mail.sender, mail.subject)])
         return EmailReceipt("unmatched")

@@ -7,6 +7,7 @@ act twice, and a case that fell due while the service was down is handled on the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +26,8 @@ class Timings:
     # Slack retries an event for minutes and Socket Mode redelivers after a reconnect; a week
     # covers any outage we would still reconcile, and keeps the table from growing forever.
     processed_retention: timedelta = timedelta(days=7)
+    # Delivered outgoing work holds customers' words and names: kept only this long.
+    outbox_retention: timedelta = timedelta(days=7)
     unseen_reply: timedelta = timedelta(minutes=5)  # unseen agent reply → email
 
 
@@ -86,4 +89,17 @@ async def prune_processed(ctx: ServiceContext, timings: Timings) -> int:
         await uow.commit()
     if pruned:
         log.info("forgot %d processed event ids older than %s", pruned, timings.processed_retention)
+    return pruned
+
+
+async def prune_outbox(ctx: ServiceContext, timings: Timings, keep: Sequence[str] = ()) -> int:
+    """Delete delivered (or failed) outgoing work older than the retention, in batches; the
+    `keep` operations stay while their case exists (deleting the case deletes their posts)."""
+    async with ctx.db.uow() as uow:
+        pruned = await uow.outbox.prune_done(ctx.clock.now() - timings.outbox_retention, keep)
+        await uow.commit()
+    if pruned:
+        log.info(
+            "deleted %d delivered outbox items older than %s", pruned, timings.outbox_retention
+        )
     return pruned

@@ -183,6 +183,23 @@ async def purge_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     return {"deleted": deleted}
 
 
+async def purge_dms(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    """The alerts and notices the bot sent agents about a deleted case go too."""
+    async with d.db.read() as uow:
+        posted = await uow.outbox.posted_for_case(
+            int(item.payload["case_id"]), (op.ALERT_DM, op.NOTICE_DM)
+        )
+    deleted = 0
+    for channel, ts in posted:
+        try:
+            await d.calls("chat_delete", channel=channel, ts=ts)
+            deleted += 1
+        except Permanent as gone:
+            if not any(e in str(gone) for e in ("message_not_found", "channel_not_found")):
+                raise
+    return {"deleted": deleted}
+
+
 async def dm_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     case = await _case(d, item)
     if case.deleted or case.status is CaseStatus.RESOLVED:
@@ -296,6 +313,7 @@ HANDLERS: dict[str, Handler] = {
     op.CASE_UPDATE: update_case,
     op.THREAD_POST: post_in_thread,
     op.PURGE_THREAD: purge_thread,
+    op.PURGE_DMS: purge_dms,
     op.ALERT_DM: dm_alert,
     op.ALERT_MENTION: mention_alert,
     op.EPHEMERAL: ephemeral,

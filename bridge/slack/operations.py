@@ -4,6 +4,7 @@ CASE_POST = "case.post"  # the case message in the portal's channel
 CASE_UPDATE = "case.update"  # re-render the case message in place
 THREAD_POST = "thread.post"  # a line in the case's thread (customer message, full question)
 PURGE_THREAD = "thread.purge"  # delete what the bot posted in the thread (case deleted)
+PURGE_DMS = "dms.purge"  # delete the direct messages the bot sent about the case (case deleted)
 ALERT_DM = "alert.dm"  # tell one agent in a direct message
 ALERT_MENTION = "alert.mention"  # mention agents in the case's thread
 EPHEMERAL = "ephemeral"  # a private answer to one agent

@@ -128,6 +128,7 @@ class SlackOutbox:
         if isinstance(event, CaseDeleted):
             await self._add(uow, event.case_id, op.CASE_UPDATE)
             await self._add(uow, event.case_id, op.PURGE_THREAD)
+            await self._add(uow, event.case_id, op.PURGE_DMS)
             return set()
         if isinstance(event, CaseClaimed | CaseResolved | CaseReopened | AgentLeftCase):
             await self._add(uow, event.case_id, op.CASE_UPDATE)

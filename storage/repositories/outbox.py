@@ -10,9 +10,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxRow
+from storage.models import CaseRow, OutboxRow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# What an erased item keeps: ids, and where in Slack its post is (to delete it there too).
+_IDS = frozenset({"case_id", "message_id", "user", "agent", "template"})
+_LOCATION = frozenset({"channel", "ts"})
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,62 @@ class OutboxRepository:
         await self.session.execute(
             delete(OutboxRow).where(OutboxRow.case_id == case_id, OutboxRow.status == PENDING)
         )
+
+    async def erase_case(self, case_id: int) -> None:
+        """Strip a deleted case's delivered work down to ids: no text, names or addresses.
+
+        What is kept (the case, message and agent ids, the channel and ts of what was posted)
+        is what deleting the posts from Slack afterwards needs, and names no customer.
+        """
+        rows = (
+            (await self.session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)))
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            row.payload = {k: v for k, v in row.payload.items() if k in _IDS}
+            row.result = {k: v for k, v in (row.result or {}).items() if k in _LOCATION}
+            row.last_error = "erased" if row.last_error else None
+
+    async def posted_for_case(
+        self, case_id: int, operations: Sequence[str]
+    ) -> list[tuple[str, str]]:
+        """(channel, ts) of what these operations posted for the case."""
+        results = (
+            await self.session.execute(
+                select(OutboxRow.result).where(
+                    OutboxRow.case_id == case_id,
+                    OutboxRow.status == SENT,
+                    OutboxRow.operation.in_(operations),
+                )
+            )
+        ).scalars()
+        return [
+            (str(r["channel"]), str(r["ts"]))
+            for r in results
+            if isinstance(r, dict) and r.get("channel") and r.get("ts")
+        ]
+
+    async def prune_done(
+        self, older_than: datetime, keep: Sequence[str] = (), limit: int = 5000
+    ) -> int:
+        """Delete up to `limit` sent or failed items finished before `older_than`, except those
+        of the `keep` operations whose case is still open for deletion; returns how many."""
+        live_cases = select(CaseRow.id).where(CaseRow.deleted_at.is_(None))
+        oldest = (
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.status.in_((SENT, FAILED)),
+                OutboxRow.done_at < older_than,
+                ~(OutboxRow.operation.in_(keep) & OutboxRow.case_id.in_(live_cases)),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(OutboxRow).where(OutboxRow.id.in_(oldest.scalar_subquery()))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def _set(self, item_id: int, **values: Any) -> None:
         await self.session.execute(

@@ -19,6 +19,7 @@ from bridge.services.context import ServiceContext
 from bridge.services.email_replies import mark_seen
 from bridge.services.sweeps import (
     Timings,
+    prune_outbox,
     prune_processed,
     sweep_abandoned,
     sweep_unseen_replies,
@@ -241,3 +242,42 @@ async def test_processed_event_ids_are_forgotten_after_a_week_not_before(
         assert await uow.processed.first_time("event:Ev-old", clock.now())
         await uow.commit()
     assert await prune_processed(ctx, TIMINGS) == 0
+
+
+async def test_delivered_outbox_items_go_after_the_retention_dm_records_with_the_case(
+    ctx: ServiceContext, clock: FakeClock
+) -> None:
+    await a_portal(ctx, Mode.BROADCAST)
+    opened = await customer_opens_chat(ctx)
+
+    async def item(operation: str, status: str) -> int:
+        async with ctx.db.uow() as uow:
+            added = await uow.outbox.add(
+                kind="slack",
+                ordering_key=f"case:{opened.case.id}",
+                operation=operation,
+                payload={"case_id": opened.case.id, "text": "Ana's words"},
+                now=clock.now(),
+                case_id=opened.case.id,
+            )
+            if status == "sent":
+                await uow.outbox.mark_sent(added, {"channel": "D1", "ts": "1.2"}, clock.now())
+            await uow.commit()
+        return added
+
+    posted, dm = await item("thread.post", "sent"), await item("alert.dm", "sent")
+    waiting = await item("thread.post", "pending")
+    clock.advance(days=6)
+    assert await prune_outbox(ctx, TIMINGS, keep=("alert.dm",)) == 0
+    clock.advance(days=1, seconds=1)
+    assert await prune_outbox(ctx, TIMINGS, keep=("alert.dm",)) == 1
+    async with ctx.db.uow() as uow:
+        assert await uow.outbox.get(posted) is None
+        assert await uow.outbox.get(waiting) is not None  # not delivered yet: never pruned
+        # The DM's record says where the DM is, for deleting it with the case.
+        assert await uow.outbox.posted_for_case(opened.case.id, ("alert.dm",)) == [("D1", "1.2")]
+    await customer.end_chat(ctx, opened.token)
+    await casework.delete_case(ctx, opened.case.id, "UADMIN", is_admin=True)
+    assert await prune_outbox(ctx, TIMINGS, keep=("alert.dm",)) == 1
+    async with ctx.db.uow() as uow:
+        assert await uow.outbox.get(dm) is None

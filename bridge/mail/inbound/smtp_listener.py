@@ -29,7 +29,7 @@ class _Handler:
         try:
             await self.receive(raw, envelope.mail_from or "", tuple(envelope.rcpt_tos))
         except Exception:
-            log.exception("inbound email from %r could not be stored", envelope.mail_from)
+            log.exception("an inbound email could not be stored")
             return "451 4.3.0 Could not store the message now; please try again later"
         return "250 2.0.0 Message accepted"
 
