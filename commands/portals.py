@@ -53,6 +53,8 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
         subdomain = _subdomain(args, verb)
         mode = parse_mode(args.options["mode"]) if "mode" in args.options else Mode.BROADCAST
         company = args.options.get("company") or subdomain
+        if problem := await ctx.check_channel(caller.channel_id):
+            return refusal(f"Portal not created: {problem}")
         created = await portal_services.create_portal(
             services, company=company, subdomain=subdomain, mode=mode, channel_id=caller.channel_id
         )
@@ -86,6 +88,9 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
         )
         return Reply(f"Portal {verb}d.\n{describe(changed, ctx.public_url)}")
     if verb == "channel":
+        await portal_services.get_portal(services, subdomain)  # an unknown name is named first
+        if problem := await ctx.check_channel(caller.channel_id):
+            return refusal(f"Channel not changed: {problem}")
         changed = await portal_services.update_portal(
             services, subdomain, channel_id=caller.channel_id
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +17,19 @@ class Caller:
     is_admin: bool
 
 
+ChannelCheck = Callable[[str], Awaitable[str | None]]
+
+
+async def no_channel_check(_channel: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class CommandContext:
     services: ServiceContext
     public_url: str
+    # Can the bot work in this channel (joining it if it may)? None: yes; else why not.
+    check_channel: ChannelCheck = no_channel_check
 
 
 @dataclass(frozen=True)

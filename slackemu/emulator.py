@@ -14,7 +14,7 @@ from slackemu import payloads
 from slackemu.delivery import COMMANDS, EVENTS, INTERACTIVE, Outcome
 from slackemu.responses import apply_response
 from slackemu.server import EmulatorServer
-from slackemu.state import Channel, Message, SlackError, View
+from slackemu.state import BOT_USER_ID, Channel, Message, SlackError, View, shared_file
 from slackemu.ui_api import add_ui_routes
 
 T = TypeVar("T")
@@ -58,17 +58,68 @@ class SlackEmu(EmulatorServer):
         return app
 
     async def user_posts(
-        self, user: str, channel: str, text: str, thread_ts: str | None = None
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        *,
+        also_to_channel: bool = False,
+        files: list[str] | None = None,
     ) -> Message:
-        """`user` writes `text` in `channel` (or in the thread of `thread_ts`)."""
+        """`user` writes `text` in `channel` (or in the thread of `thread_ts`); in a thread,
+        `also_to_channel` ticks "Also send to #channel" (a `thread_broadcast`), and `files`
+        attaches files by name (a `file_share`), as Slack's clients do."""
         where = self._visible_channel(user, channel)
+        if where.is_archived:
+            raise SlackError("is_archived")
+        subtype = None
+        if files:
+            subtype = "file_share"
+        elif also_to_channel and thread_ts:
+            subtype = "thread_broadcast"
         message = Message(
-            channel=where.id, ts=self.workspace.new_ts(), user=user, text=text, thread_ts=thread_ts
+            channel=where.id,
+            ts=self.workspace.new_ts(),
+            user=user,
+            text=text,
+            thread_ts=thread_ts,
+            subtype=subtype,
+            files=[shared_file(user, name, self.workspace.new_id("F")) for name in files or []]
+            or None,
         )
         self.workspace.post(message)
         await self.changed()
-        self.emit_event(payloads.message_event(message, where))
+        event = payloads.message_event(message, where)
+        if subtype == "thread_broadcast" and message.thread_ts:
+            event["root"] = self.workspace.find(where.id, message.thread_ts).to_api()
+        self.emit_event(event)
         return message
+
+    # --- what admins do to the workspace ------------------------------------------------
+    async def invite_bot(self, channel: str, by: str = "UALICE") -> None:
+        """`/invite @casebridge` in `channel`: the bot becomes a member and hears of it."""
+        where = self.workspace.channel(channel)
+        where.members.add(BOT_USER_ID)
+        await self.changed()
+        self.emit_event(
+            payloads.channel_join_event(where, BOT_USER_ID, self.workspace.new_ts(), by)
+        )
+
+    async def remove_bot(self, channel: str) -> None:
+        """Someone removes the bot from `channel` (`/kick @casebridge`)."""
+        self.workspace.channel(channel).members.discard(BOT_USER_ID)
+        await self.changed()
+
+    async def archive(self, channel: str, archived: bool = True) -> None:
+        """An admin archives (or unarchives) `channel`."""
+        self.workspace.channel(channel).is_archived = archived
+        await self.changed()
+
+    async def set_token(self, state: str) -> None:
+        """The bot token: "ok", "revoked" (the app was uninstalled) or "inactive"."""
+        self.workspace.token_state = state
+        await self.changed()
 
     async def user_edits(self, user: str, channel: str, ts: str, text: str) -> None:
         message = self.workspace.find(channel, ts)

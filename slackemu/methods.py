@@ -39,6 +39,49 @@ def _bot_channel(emu: EmulatorServer, ref: str) -> Channel:
     return channel
 
 
+def _postable(emu: EmulatorServer, ref: str) -> Channel:
+    """Where the bot may post: a member, or any public channel with chat:write.public."""
+    channel = _resolve_channel(emu, ref)
+    if channel.is_archived:
+        raise SlackError("is_archived")
+    public = not channel.is_private and not channel.is_im
+    if BOT_USER_ID not in channel.members and not (
+        public and "chat:write.public" in emu.workspace.scopes
+    ):
+        raise SlackError("not_in_channel")
+    return channel
+
+
+# The scopes each method needs (any one of them), from Slack's Web API reference.
+SCOPES_NEEDED: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "reactions.add": ("reactions:write",),
+    "reactions.remove": ("reactions:write",),
+    "conversations.open": ("im:write",),
+    "conversations.join": ("channels:join",),
+    "conversations.info": ("channels:read", "groups:read"),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
+    "users.info": ("users:read",),
+    "users.list": ("users:read",),
+}
+
+
+def check_grant(emu: EmulatorServer, method: str) -> None:
+    """The bot token still works and holds a scope `method` needs; Slack's errors if not."""
+    ws = emu.workspace
+    if ws.token_state == "revoked":
+        raise SlackError("token_revoked")
+    if ws.token_state == "inactive":
+        raise SlackError("account_inactive")
+    needed = SCOPES_NEEDED.get(method, ())
+    if needed and not ws.scopes.intersection(needed):
+        raise SlackError("missing_scope", needed=needed[0], provided=",".join(sorted(ws.scopes)))
+
+
 def _content(p: Params, required: bool = True) -> tuple[str, list[dict[str, Any]] | None]:
     text = p.text("text") or ""
     blocks = p.structured("blocks") if p.get("blocks") not in (None, "") else None
@@ -75,7 +118,7 @@ async def auth_test(emu: EmulatorServer, p: Params) -> dict[str, Any]:
 
 
 async def chat_post_message(emu: EmulatorServer, p: Params) -> dict[str, Any]:
-    channel = _bot_channel(emu, p.need("channel"))
+    channel = _postable(emu, p.need("channel"))
     text, blocks = _content(p)
     thread_ts = p.text("thread_ts")
     if thread_ts:
@@ -102,6 +145,8 @@ async def chat_post_message(emu: EmulatorServer, p: Params) -> dict[str, Any]:
 
 async def chat_update(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     channel = _resolve_channel(emu, p.need("channel"))
+    if channel.is_archived:
+        raise SlackError("is_archived")
     message = emu.workspace.find(channel.id, p.need("ts"))
     if message.bot_id != BOT_ID:
         raise SlackError("cant_update_message")
@@ -138,7 +183,7 @@ async def chat_delete(emu: EmulatorServer, p: Params) -> dict[str, Any]:
 
 
 async def chat_post_ephemeral(emu: EmulatorServer, p: Params) -> dict[str, Any]:
-    channel = _bot_channel(emu, p.need("channel"))
+    channel = _postable(emu, p.need("channel"))
     user = emu.workspace.user(p.need("user"))
     if user.id not in channel.members:
         raise SlackError("user_not_in_channel")
@@ -228,7 +273,31 @@ async def conversations_invite(emu: EmulatorServer, p: Params) -> dict[str, Any]
 
 
 async def conversations_info(emu: EmulatorServer, p: Params) -> dict[str, Any]:
-    return {"channel": _resolve_channel(emu, p.need("channel")).to_api()}
+    channel = _resolve_channel(emu, p.need("channel"))
+    if channel.is_private and BOT_USER_ID not in channel.members:
+        raise SlackError("channel_not_found")  # a private channel is invisible from outside
+    return {"channel": channel.to_api()}
+
+
+async def conversations_join(emu: EmulatorServer, p: Params) -> dict[str, Any]:
+    """The bot joins a public channel (Slack answers a private one as not found)."""
+    channel = _resolve_channel(emu, p.need("channel"))
+    if channel.is_im:
+        raise SlackError("method_not_supported_for_channel_type")
+    if channel.is_private and BOT_USER_ID not in channel.members:
+        raise SlackError("channel_not_found")
+    if channel.is_archived:
+        raise SlackError("is_archived")
+    already = BOT_USER_ID in channel.members
+    channel.members.add(BOT_USER_ID)
+    await emu.changed()
+    if not already:
+        emu.emit_event(payloads.channel_join_event(channel, BOT_USER_ID, emu.workspace.new_ts()))
+    answer: dict[str, Any] = {"channel": channel.to_api()}
+    if already:
+        answer["warning"] = "already_in_channel"
+        answer["response_metadata"] = {"warnings": ["already_in_channel"]}
+    return answer
 
 
 def _page(items: list[Any], p: Params, default: int = 100) -> tuple[list[Any], str]:
@@ -318,6 +387,7 @@ METHODS: dict[str, Method] = {
     "conversations.create": conversations_create,
     "conversations.invite": conversations_invite,
     "conversations.info": conversations_info,
+    "conversations.join": conversations_join,
     "conversations.list": conversations_list,
     "conversations.members": conversations_members,
     "conversations.history": conversations_history,

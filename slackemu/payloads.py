@@ -50,6 +50,26 @@ def message_event(message: Message, channel: Channel) -> dict[str, Any]:
     return event
 
 
+def channel_join_event(
+    channel: Channel, user: str, ts: str, inviter: str | None = None
+) -> dict[str, Any]:
+    """The `channel_join` message Slack posts when someone (or the bot) joins a channel."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "subtype": "channel_join",
+        "user": user,
+        "text": f"<@{user}> has joined the channel",
+        "team": TEAM_ID,
+        "channel": channel.id,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": channel.channel_type,
+    }
+    if inviter:
+        event["inviter"] = inviter
+    return event
+
+
 def message_changed_event(
     before: dict[str, Any], after: Message, channel: Channel, event_ts: str
 ) -> dict[str, Any]:

@@ -14,6 +14,24 @@ TEAM_DOMAIN = "casebridge-local"
 APP_ID = "A0CASEBR"
 BOT_USER_ID = "U0BOT0001"
 BOT_ID = "B0CASEBR"
+# What an install from casebridge's app_manifest.yml grants (a test keeps the two equal).
+DEFAULT_SCOPES = frozenset(
+    {
+        "chat:write",
+        "chat:write.customize",
+        "channels:history",
+        "channels:join",
+        "channels:read",
+        "groups:history",
+        "groups:read",
+        "im:history",
+        "im:write",
+        "users:read",
+        "users:read.email",
+        "reactions:write",
+        "commands",
+    }
+)
 
 
 class SlackError(Exception):
@@ -77,6 +95,7 @@ class Channel:
     is_private: bool = False
     is_im: bool = False
     created: int = field(default_factory=lambda: int(time.time()))
+    is_archived: bool = False
 
     def to_api(self) -> dict[str, Any]:
         if self.is_im:
@@ -99,7 +118,7 @@ class Channel:
             "is_mpim": False,
             "is_private": self.is_private,
             "created": self.created,
-            "is_archived": False,
+            "is_archived": self.is_archived,
             "is_general": self.name == "general",
             "is_member": BOT_USER_ID in self.members,
             "name_normalized": self.name,
@@ -132,6 +151,8 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     ephemeral_to: str | None = None  # only this user sees it
     metadata: dict[str, Any] | None = None
+    subtype: str | None = None  # a person's post: thread_broadcast, file_share, me_message
+    files: list[dict[str, Any]] | None = None
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -152,6 +173,12 @@ class Message:
                 data["icons"] = {
                     k: v for k, v in (("image_48", self.icon_url), ("emoji", self.icon_emoji)) if v
                 }
+        if self.subtype and not self.bot_id:
+            data["subtype"] = self.subtype
+        if self.files:
+            data["files"] = self.files
+            data["upload"] = False
+            data["display_as_bot"] = False
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
         if self.thread_ts == self.ts or self.reply_count:
@@ -219,6 +246,11 @@ class Workspace:
         self.version = 0
         self.closing = False
         self.changed = asyncio.Condition()
+        # The bot token's grant, as real Slack keeps it: which scopes the install has, and
+        # whether the token still works ("revoked" after an uninstall, "inactive" when the
+        # workspace or the bot is deactivated).
+        self.scopes: set[str] = set(DEFAULT_SCOPES)
+        self.token_state = "ok"
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._last_second = 0
@@ -327,7 +359,8 @@ class Workspace:
         return [
             m
             for m in self.messages.get(self.channel(channel_id).id, [])
-            if (not m.thread_ts or m.thread_ts == m.ts)
+            # A reply also sent to the channel shows in both places.
+            if (not m.thread_ts or m.thread_ts == m.ts or m.subtype == "thread_broadcast")
             and (m.ephemeral_to is None or m.ephemeral_to == viewer)
         ]
 
@@ -362,3 +395,35 @@ class Workspace:
                     self.changed.wait_for(lambda: self.version > since or self.closing), timeout
                 )
             return self.version
+
+
+def shared_file(user: str, name: str, file_id: str) -> dict[str, Any]:
+    """A file object as a `file_share` message carries it (the fields apps commonly read)."""
+    now = int(time.time())
+    return {
+        "id": file_id,
+        "created": now,
+        "timestamp": now,
+        "name": name,
+        "title": name,
+        "mimetype": "application/octet-stream",
+        "filetype": name.rsplit(".", 1)[-1] if "." in name else "binary",
+        "pretty_type": "File",
+        "user": user,
+        "editable": False,
+        "size": 0,
+        "mode": "hosted",
+        "is_external": False,
+        "external_type": "",
+        "is_public": True,
+        "public_url_shared": False,
+        "display_as_bot": False,
+        "username": "",
+        "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{file_id}/{name}",
+        "url_private_download": (
+            f"https://files.slack.com/files-pri/{TEAM_ID}-{file_id}/download/{name}"
+        ),
+        "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{user}/{file_id}/{name}",
+        "permalink_public": f"https://slack-files.com/{TEAM_ID}-{file_id}",
+        "has_rich_preview": False,
+    }

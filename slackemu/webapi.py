@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from slackemu.methods import METHODS
+from slackemu.methods import METHODS, check_grant
 from slackemu.params import Params, read_params
 from slackemu.state import SlackError
 from slackemu.views import VIEW_METHODS
@@ -59,6 +59,8 @@ def make_handler(emu: EmulatorServer) -> Any:
                 raise SlackError("not_authed")
             if token != expected:
                 raise SlackError("invalid_auth")
+            if name not in APP_TOKEN_METHODS:
+                check_grant(emu, name)
             wait = await emu.limits.retry_after(name, params.text("channel"))
             if wait:
                 emu.calls.append((name, dict(params), {"ok": False, "error": "ratelimited"}))
@@ -73,6 +75,11 @@ def make_handler(emu: EmulatorServer) -> Any:
         if fault is not None and fault.kind == "delay":
             # A slow Slack has done the work; only the answer is late (and may never arrive).
             await asyncio.sleep(fault.seconds)
-        return _json(body)
+        if name in APP_TOKEN_METHODS:
+            return _json(body)
+        # Slack tells every bot-token call which scopes the token holds.
+        response = _json(body)
+        response.headers["X-OAuth-Scopes"] = ",".join(sorted(emu.workspace.scopes))
+        return response
 
     return handle

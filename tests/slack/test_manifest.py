@@ -25,6 +25,8 @@ SCOPE_FOR = {
     "users_info": "users:read",
     "reactions_add": "reactions:write",
     "views_publish": None,
+    "conversations_join": "channels:join",
+    "conversations_info": "channels:read",
 }
 
 
@@ -54,7 +56,8 @@ def test_the_bot_has_the_scopes_for_every_method_it_calls_and_no_more() -> None:
         "commands",
         "groups:history",
         "im:history",
-    }  # username/icon, profile.email, /casebridge, private and DM events
+        "groups:read",
+    }  # username/icon, profile.email, /casebridge, private and DM events, private channels
     assert called_methods() >= {"chat_postMessage", "chat_update", "views_publish"}
     assert scopes == needed
 
@@ -85,3 +88,9 @@ def test_socket_mode_interactivity_home_and_the_command_are_declared() -> None:
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     [command] = features["slash_commands"]
     assert command["command"] == "/casebridge" and "help" in command["usage_hint"]
+
+
+def test_the_local_slack_grants_what_the_manifest_asks_for() -> None:
+    from slackemu.state import DEFAULT_SCOPES
+
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == DEFAULT_SCOPES

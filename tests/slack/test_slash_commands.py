@@ -9,6 +9,7 @@ import pytest
 from bridge.core.codes import Code
 from bridge.core.routing import Mode
 from bridge.services.portals import update_portal
+from slackemu.state import BOT_USER_ID
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
 
@@ -185,3 +186,37 @@ async def test_people_are_looked_up_once_a_while_not_on_every_command(
     for line in ("status", "available", "status", "cases"):
         await run(bridge, "UCAROL", line)
     assert len(bridge.slack.calls_to("users.info")) - before == 1
+
+
+async def test_portal_create_joins_a_public_channel_and_refuses_one_it_cannot_post_in(
+    bridge: Casebridge,
+) -> None:
+    slack = bridge.slack
+    # a public channel the bot is not in: casebridge joins it itself, then says yes
+    assert BOT_USER_ID not in slack.workspace.channel("C0GENERAL").members
+    created = await run(bridge, "UALICE", 'portal create globex company="Globex"', "C0GENERAL")
+    assert "Portal created" in created
+    assert BOT_USER_ID in slack.workspace.channel("C0GENERAL").members
+
+    # a private channel nobody invited the bot to: refused, with the one thing to do
+    slack.workspace.add_channel("G0VIP", "vip", {"UALICE", "UBOB"}, is_private=True)
+    refused = await run(bridge, "UALICE", 'portal create initech company="Initech"', "G0VIP")
+    assert "not created" in refused and "/invite @casebridge" in refused
+    assert "initech" not in await run(bridge, "UALICE", "portal list")
+    await slack.invite_bot("G0VIP")
+    assert "Portal created" in await run(
+        bridge, "UALICE", 'portal create initech company="Initech"', "G0VIP"
+    )
+
+    # an archived channel: the portal keeps its channel
+    slack.workspace.add_channel("C0OLD", "old-support", {"UALICE", BOT_USER_ID})
+    await slack.archive("C0OLD")
+    moved = await run(bridge, "UALICE", "portal channel globex", "C0OLD")
+    assert "not changed" in moved and "archived" in moved
+    assert "<#C0GENERAL>" in await run(bridge, "UALICE", "portal show globex")
+
+    # an install without channels:join: the missing scope is named
+    slack.workspace.add_channel("C0NEW", "new-support", {"UALICE"})
+    slack.workspace.scopes.discard("channels:join")
+    refused = await run(bridge, "UALICE", "portal channel globex", "C0NEW")
+    assert "`channels:join`" in refused and "reinstall" in refused.lower()

@@ -6,13 +6,17 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bridge.slack.channels import make_postable
 from bridge.slack.listeners import Deps
 from commands.replies import Caller, CommandContext
 from commands.router import run_command
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    context = CommandContext(deps.services, deps.public_url)
+    async def check_channel(channel: str) -> str | None:
+        return await make_postable(app.client, channel)
+
+    context = CommandContext(deps.services, deps.public_url, check_channel)
 
     @app.command("/casebridge")
     @deps.tracked
