@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from bridge.bootstrap import Components
@@ -20,11 +21,27 @@ log = logging.getLogger(__name__)
 COMPONENTS = web.AppKey("components", Components)
 
 
+HEALTH_TIMEOUT = 5.0  # seconds: a health check that waits for a busy pool answers "unhealthy"
+
+
+@web.middleware
+async def unavailable_not_500(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unexpected failure (the database away, its pool exhausted) is a short 503 that says
+    to come back, logged once per kind (repeats are counted), never a 500 per request."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.json_response({"error": "unavailable"}, status=503, headers={"Retry-After": "1"})
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Liveness and database reachability, for load balancers and `make run`'s wait."""
     components = request.app[COMPONENTS]
     try:
-        async with components.db.engine.connect() as connection:
+        async with asyncio.timeout(HEALTH_TIMEOUT), components.db.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database is "unhealthy"
         log.warning("health check: database unreachable: %s", exc)
@@ -60,7 +77,7 @@ def _background(components: Components) -> Callable[[web.Application], AsyncIter
 
 def create_app(components: Components) -> web.Application:
     """The web application: health check, the customer portal, Slack, background work."""
-    app = web.Application()
+    app = web.Application(middlewares=[unavailable_not_500])
     app[COMPONENTS] = components
     app.router.add_get("/healthz", healthz)
 

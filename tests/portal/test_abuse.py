@@ -8,7 +8,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 
+from bridge.log_limits import RepeatLimit
 from bridge.services.customer import case_for_token
 from tests.portal.conftest import Site, running_site
 from tests.portal.test_live_socket import connect, open_chat
@@ -207,3 +209,45 @@ async def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(site: Site) ->
             for n in range(11)
         ]
         assert statuses == [201] * 10 + [429]
+
+
+@pytest.fixture
+async def tight_site(database_url: str, db: Any) -> AsyncIterator[Site]:
+    """The portal with a one-connection pool that gives up waiting quickly."""
+    async with running_site(
+        database_url,
+        database_pool_size=1,
+        database_pool_overflow=0,
+        database_pool_timeout_seconds=0.2,
+    ) as running:
+        yield running
+
+
+async def test_an_exhausted_pool_gives_short_documented_refusals_and_few_log_lines(
+    tight_site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = tight_site
+    chat = await open_chat(site)
+    socket, _ = await connect(site, chat["token"])
+    try:
+        async with site.components.db.engine.connect() as held:  # the only connection
+            await held.execute(text("SELECT 1"))
+            caplog.clear()
+            # As `casebridge run` sets up its log: repeats of one failure are counted, not written.
+            caplog.handler.addFilter(RepeatLimit(per_window=3, window=60))
+            async with aiohttp.ClientSession() as http:
+                for _ in range(8):
+                    response = await http.post(f"{site.url}/p/acme/cases", json=FORM)
+                    assert response.status == 503
+                    assert await response.json() == {"error": "unavailable"}
+                    assert response.headers["Retry-After"] == "1"
+                health = await http.get(f"{site.url}/healthz")
+                assert health.status == 503
+            answer = await socket.call("hello", namespace="/chat")
+            assert answer == {"ok": False, "error": "unavailable"}
+        # The pool is back: so is everything else.
+        assert (await socket.call("hello", namespace="/chat"))["ok"]
+    finally:
+        await socket.disconnect()
+    failures = [r for r in caplog.records if "POST /p/acme/cases failed" in r.getMessage()]
+    assert len(failures) == 3
