@@ -127,7 +127,10 @@ class CaseRow(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
-        Index("ix_cases_status_type", "status", "type"),
+        # The sweeps' searches: waiting chats by how long they waited or since the customer
+        # left, found by range instead of read one by one.
+        Index("ix_cases_status_type_created", "status", "type", "created_at"),
+        Index("ix_cases_status_type_left", "status", "type", "customer_left_at"),
         Index("ix_cases_slack_thread", "slack_channel", "slack_ts"),
     )
 
@@ -146,6 +149,11 @@ class MessageRow(Base):
     original: Mapped[str | None] = mapped_column(Text)  # a customer's email, as it came
     delivered_at: Mapped[datetime | None]  # the customer's browser received this agent reply
     fate_mark: Mapped[str | None] = mapped_column(String(32))  # the reaction shown in Slack
+
+    # The unseen-replies sweep: agent replies neither seen nor emailed, oldest first.
+    __table_args__ = (
+        Index("ix_messages_unseen", "direction", "seen_at", "emailed_at", "created_at"),
+    )
 
 
 class CodeRow(Base):

@@ -34,35 +34,34 @@ class Timings:
 async def sweep_abandoned(ctx: ServiceContext, timings: Timings) -> list[Event]:
     """Unclaimed live chats whose customer left, or that waited too long, become requests."""
     now = ctx.clock.now()
-    async with ctx.db.uow() as uow:
-        waiting = await uow.cases.waiting_live_chats()
-    events: list[Event] = []
-    for case in waiting:
-        gone = (
-            not case.customer_connected
-            and case.customer_left_at is not None
-            and now - case.customer_left_at >= timings.grace
+    async with ctx.db.read() as uow:
+        due = await uow.cases.due_conversions(
+            left_before=now - timings.grace, opened_before=now - timings.max_wait
         )
-        too_long = case.created_at is not None and now - case.created_at >= timings.max_wait
-        if gone or too_long:
-            reason = "customer_left" if gone else "max_wait"
-            converted = await convert_to_support_request(ctx, case.id, reason)
-            if converted:
-                log.info("sweep: %s became a support request (%s)", case.reference, reason)
-            events += converted
+    events: list[Event] = []
+    for case, reason in due:
+        converted = await convert_to_support_request(ctx, case.id, reason)
+        if converted:
+            log.info("sweep: %s became a support request (%s)", case.reference, reason)
+        events += converted
     return events
 
 
 async def sweep_wait_warnings(ctx: ServiceContext, timings: Timings) -> list[Event]:
     """Tell customers, once, that their wait is nearly over the portal's maximum."""
     now = ctx.clock.now()
-    events: list[Event] = []
+    async with ctx.db.read() as reader:
+        due = await reader.cases.due_wait_warnings(
+            opened_before=now - (timings.max_wait - timings.warn_before)
+        )
+    if not due:
+        return []
     async with ctx.db.uow() as uow:
-        for case in await uow.cases.waiting_live_chats():
-            if case.created_at is None:
-                continue
-            left = timings.max_wait - (now - case.created_at)
-            if left <= timings.warn_before and await uow.cases.mark_warned(case.id, now):
+        won = await uow.cases.mark_warned_all([case.id for case in due], now)
+        events: list[Event] = []
+        for case in due:
+            if case.id in won and case.created_at is not None:
+                left = timings.max_wait - (now - case.created_at)
                 log.info("sweep: warned %s of a long wait", case.reference)
                 events.append(CustomerWarnedOfWait(case.id, max(0, int(left.total_seconds()))))
         await commit(ctx, uow, events)
@@ -72,10 +71,15 @@ async def sweep_wait_warnings(ctx: ServiceContext, timings: Timings) -> list[Eve
 async def sweep_unseen_replies(ctx: ServiceContext, timings: Timings) -> list[Event]:
     """Agent replies a departed customer never saw go out by email, once each."""
     now = ctx.clock.now()
-    events: list[Event] = []
+    async with ctx.db.read() as reader:
+        unseen = await reader.cases.unseen_agent_messages(now - timings.unseen_reply)
+    if not unseen:
+        return []
     async with ctx.db.uow() as uow:
-        for message in await uow.cases.unseen_agent_messages(now - timings.unseen_reply):
-            if await uow.cases.mark_emailed(message.id, now):
+        won = await uow.cases.mark_emailed_all([message.id for message in unseen], now)
+        events: list[Event] = []
+        for message in unseen:
+            if message.id in won:
                 log.info("sweep: emailing unseen reply %s of case %s", message.id, message.case_id)
                 events.append(UnseenReplyQueued(message.case_id, message.id))
         await commit(ctx, uow, events)

@@ -182,26 +182,98 @@ class CaseRepository:
         ).scalars()
         return [to_case(r) for r in rows], int(total)
 
-    async def waiting_live_chats(self) -> Sequence[Case]:
-        """Unclaimed live chats: the candidates of the abandonment and wait-warning sweeps."""
+    def _waiting(self) -> list[ColumnElement[bool]]:
+        # The leading columns of ix_cases_status_type_created / _left: the database finds the
+        # waiting chats by index and the deadline by range, never by reading them all.
+        return [
+            CaseRow.status == CaseStatus.UNASSIGNED.value,
+            CaseRow.type == CaseType.LIVE_CHAT.value,
+            CaseRow.deleted_at.is_(None),
+        ]
+
+    async def due_conversions(
+        self, left_before: datetime, opened_before: datetime, limit: int = 500
+    ) -> list[tuple[Case, str]]:
+        """Waiting live chats due to become support requests, with why: their customer left
+        before `left_before` ("customer_left") or they were opened before `opened_before`
+        ("max_wait"); at most `limit` of each."""
+        gone = (
+            await self.session.execute(
+                select(CaseRow)
+                .where(
+                    *self._waiting(),
+                    CaseRow.customer_connected.is_(False),
+                    CaseRow.customer_left_at <= left_before,
+                )
+                .order_by(CaseRow.customer_left_at)
+                .limit(limit)
+            )
+        ).scalars()
+        due = {row.id: (to_case(row), "customer_left") for row in gone}
+        too_long = (
+            await self.session.execute(
+                select(CaseRow)
+                .where(*self._waiting(), CaseRow.created_at <= opened_before)
+                .order_by(CaseRow.created_at)
+                .limit(limit)
+            )
+        ).scalars()
+        for row in too_long:
+            due.setdefault(row.id, (to_case(row), "max_wait"))
+        return list(due.values())
+
+    async def due_wait_warnings(self, opened_before: datetime, limit: int = 500) -> list[Case]:
+        """Waiting live chats opened before `opened_before` and not warned yet."""
         rows = (
             await self.session.execute(
-                select(CaseRow).where(
-                    CaseRow.status == CaseStatus.UNASSIGNED.value,
-                    CaseRow.type == CaseType.LIVE_CHAT.value,
-                    CaseRow.deleted_at.is_(None),
+                select(CaseRow)
+                .where(
+                    *self._waiting(),
+                    CaseRow.created_at <= opened_before,
+                    CaseRow.warned_at.is_(None),
                 )
+                .order_by(CaseRow.created_at)
+                .limit(limit)
             )
         ).scalars()
         return [to_case(r) for r in rows]
+
+    async def mark_warned_all(self, case_ids: Sequence[int], now: datetime) -> set[int]:
+        """Record the wait warning of these cases in one statement; returns those not
+        warned before (each is warned once, however many sweeps race)."""
+        if not case_ids:
+            return set()
+        result = await self.session.execute(
+            update(CaseRow)
+            .where(CaseRow.id.in_(case_ids), CaseRow.warned_at.is_(None))
+            .values(warned_at=now)
+            .returning(CaseRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(result.scalars())
+
+    async def mark_emailed_all(self, message_ids: Sequence[int], now: datetime) -> set[int]:
+        """Claim these messages for emailing in one statement; returns those this call won."""
+        if not message_ids:
+            return set()
+        result = await self.session.execute(
+            update(MessageRow)
+            .where(MessageRow.id.in_(message_ids), MessageRow.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .returning(MessageRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(result.scalars())
 
     async def mark_warned(self, case_id: int, now: datetime) -> bool:
         """Record the wait warning; False when it was already given (so it is given once)."""
         return await self._conditional_update(case_id, {"warned_at": None}, {"warned_at": now})
 
-    async def unseen_agent_messages(self, before: datetime) -> Sequence[StoredMessage]:
+    async def unseen_agent_messages(
+        self, before: datetime, limit: int = 500
+    ) -> Sequence[StoredMessage]:
         """Agent chat replies older than `before`, never seen and never emailed, whose
-        customer is not connected."""
+        customer is not connected (the oldest `limit`)."""
         rows = (
             await self.session.execute(
                 select(MessageRow)
@@ -215,6 +287,7 @@ class CaseRepository:
                     CaseRow.deleted_at.is_(None),
                 )
                 .order_by(MessageRow.id)
+                .limit(limit)
             )
         ).scalars()
         return [_to_message(r) for r in rows]
