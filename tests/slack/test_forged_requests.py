@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from storage.uow import Database
 from tests.slack.conftest import SECRET, Casebridge, running_casebridge
@@ -108,3 +111,38 @@ async def test_a_signed_body_bolt_cannot_read_is_a_400_not_a_500(
                 headers={"Content-Type": content_type, **signed(body)},
             )
             assert response.status == 400, body
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=st.binary(max_size=300) | JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+    content_type=st.sampled_from([JSON, FORM, "text/plain", "multipart/form-data"]),
+    stamp=st.none() | st.text(max_size=14),
+    sign=st.booleans(),
+)
+async def test_any_body_signed_or_not_gets_an_answer_never_a_500(
+    http_bridge: Casebridge, body: bytes, content_type: str, stamp: str | None, sign: bool
+) -> None:
+    headers = {"Content-Type": content_type}
+    if sign:
+        headers |= signed(body)
+    elif stamp is not None and stamp.isascii() and stamp.isprintable():
+        headers |= {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=00"}
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(url_of(http_bridge), data=body, headers=headers)
+        assert response.status < 500, (response.status, body)
+        if not sign:
+            assert response.status == 401
