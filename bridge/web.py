@@ -46,7 +46,27 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any failure to reach the database is "unhealthy"
         log.warning("health check: database unreachable: %s", exc)
         return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    return web.json_response({"status": "ok", "database": "ok", "delivery": _delivery(components)})
+
+
+def _delivery(components: Components) -> dict[str, object]:
+    """Parked delivery lanes: what is wrong, the one thing to do, how much waits on it."""
+    deliverers: list[OutboxDeliverer] = [
+        d for d in (components.slack.deliverer if components.slack else None, components.mail) if d
+    ]
+    parked = [
+        {
+            "kind": park.kind,
+            "scope": park.scope,
+            "error": park.error,
+            "fix": park.fix,
+            "since": park.since.isoformat(),
+            "waiting": park.waiting,
+        }
+        for deliverer in deliverers
+        for park in deliverer.board.all()
+    ]
+    return {"status": "parked" if parked else "ok", "parked": parked}
 
 
 def _background(components: Components) -> Callable[[web.Application], AsyncIterator[None]]:

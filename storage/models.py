@@ -185,7 +185,11 @@ class OutboxRow(Base):
     operation: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    # Attempts that may have reached the other side (raised when one starts, lowered again
+    # when it is known not to have: a 429, a refusal, a parked lane).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # real errors, toward giving up
+    parked_on: Mapped[str | None] = mapped_column(String(120))  # the park it waits on
     not_before: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -195,7 +199,22 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_not_before", "status", "not_before"),
         Index("ix_outbox_ordering_key_id", "ordering_key", "id"),
+        Index("ix_outbox_kind_status_not_before", "kind", "status", "not_before"),
+        Index("ix_outbox_parked_on", "parked_on"),
     )
+
+
+class DeliveryParkRow(Base):
+    """A delivery lane held back until an admin fixes its cause (a channel, the workspace…)."""
+
+    __tablename__ = "delivery_parks"
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(Text)
+    fix: Mapped[str] = mapped_column(Text)
+    since: Mapped[datetime]
+    probes: Mapped[int] = mapped_column(Integer, default=0)
+    next_probe_at: Mapped[datetime]
 
 
 class ProcessedEventRow(Base):

@@ -1,4 +1,11 @@
-"""The outbox deliverer: takes due work of one kind, carries it out, records how it went."""
+"""The outbox deliverer: a continuous pipeline with one lane per ordering key.
+
+A feeder claims due heads of its own kind and gives each ordering key its own lane (a task);
+a lane delivers its item, records the outcome and claims the key's next item in the same
+commit, and goes on until the key has nothing due. No lane waits for another: a rate-limited
+channel or a slow call only holds back its own lane. Items a lane holds stay leased (a keeper
+renews the lease), so another worker never takes them, and a worker that dies loses its leases.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +13,52 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
 from bridge.core.events import Event
-from bridge.outbox.errors import Permanent, RateLimited, Transient
-from storage.repositories.outbox import OutboxItem
-from storage.uow import Database
+from bridge.outbox.errors import Parked, Permanent, RateLimited, Transient
+from bridge.outbox.parks import PROBING, ParkBoard, item_scope
+from storage.repositories.outbox import OutboxItem, Park, listen_for_outbox
+from storage.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+# What a handler may record in the same commit that marks its item sent.
+Record = Callable[[UnitOfWork], Awaitable[None]]
+
+
+@dataclass
+class Outcome:
+    """What a delivered item leaves behind: its result, what to record, what it covered too."""
+
+    result: dict[str, Any]
+    record: Record | None = None
+    coalesced: Sequence[int] = field(default_factory=tuple)
+
+
 # A handler carries out one outbox item and returns what to record (ts, channel…).
-Handler = Callable[[Any, OutboxItem], Awaitable[dict[str, Any]]]
+Handler = Callable[[Any, OutboxItem], Awaitable[dict[str, Any] | Outcome]]
+
+HOLD = timedelta(days=7)  # a parked item waits for its lane's probe or repair, not the clock
 
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    lease: timedelta = timedelta(seconds=30)  # how long one attempt holds an item
+    lease: timedelta = timedelta(seconds=30)  # how long an unattended claim holds an item
     backoff_base: float = 1.0  # seconds before the first retry, doubled each time
     backoff_cap: float = 60.0
-    max_attempts: int = 50  # transient failures this many times in a row → failed
-    poll_interval: float = 1.0  # look for due work at least this often
-    concurrency: int = 8
+    max_attempts: int = 50  # real errors (never 429s) in a row before the item is parked
+    poll_interval: float = 1.0  # look for due work at least this often (NOTIFY wakes sooner)
+    claim_batch: int = 200  # heads taken per claim
+    max_held: int = 5000  # items one worker holds at once
+    park_probe: float = 30.0  # first look at a parked lane after this long, then doubling
+    park_probe_cap: float = 300.0
+    stuck_probe: float = 600.0  # a parked item (given up on) is tried again this often
 
 
 class OutboxDeliverer:
@@ -48,9 +76,18 @@ class OutboxDeliverer:
         self.db, self.clock = db, clock
         self.handlers = handlers
         self.policy = policy or DeliveryPolicy()
+        self.board = ParkBoard()
+        self.started = time.monotonic()
         self._wake = asyncio.Event()
-        self._gate = asyncio.Semaphore(self.policy.concurrency)
         self._stopping = False
+        self._held: dict[int, str] = {}  # item id -> ordering key, claimed by this worker
+        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._handoff: dict[str, OutboxItem] = {}
+        self._doubt: dict[int, float] = {}  # item id -> when an attempt ended in doubt
+        self._parks_read = 0.0
+        self._postgresql = db.engine.dialect.name == "postgresql"
+
+    # Running -------------------------------------------------------------------------------
 
     def wake(self) -> None:
         """Something new is in the outbox: look now rather than at the next poll."""
@@ -60,23 +97,43 @@ class OutboxDeliverer:
         """After-commit handler: the events just staged work, so go and deliver it."""
         self.wake()
 
+    def _on_notify(self, kind: str) -> None:
+        if kind == self.kind:
+            self.wake()
+
     async def run(self) -> None:
         """Deliver until stopped."""
         self._stopping = False
-        while not self._stopping:
-            try:
-                delivered = await self.deliver_due()
-            except Exception:
-                log.exception("outbox delivery round failed; trying again shortly")
-                delivered = 0
-            if delivered or self._stopping:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval)
+        helpers = [asyncio.create_task(self._keep_leases(), name=f"{self.kind}-leases")]
+        if self._postgresql:
+            helpers.append(
+                asyncio.create_task(
+                    listen_for_outbox(self.db.engine, self._on_notify), name=f"{self.kind}-listen"
+                )
+            )
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await self.feed()
+                except Exception:
+                    log.exception("outbox %s: claiming failed; trying again shortly", self.kind)
+                    claimed = 0
+                if claimed >= self.policy.claim_batch and not self._stopping:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval)
+            if self._lanes:
+                await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            for lane in list(self._lanes.values()):
+                lane.cancel()
 
     async def stop(self, task: asyncio.Task[None], grace: float = 5.0) -> None:
-        """Let the round in progress finish (no transaction is cut in half), then end."""
+        """Let the items under way finish (none is cut in half if it can help it), then end."""
         self._stopping = True
         self.wake()
         try:
@@ -86,65 +143,196 @@ class OutboxDeliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def deliver_due(self) -> int:
-        """One round: every item whose turn has come. Returns how many were attempted."""
-        async with self.db.uow() as uow:
-            items = [
-                i for i in await uow.outbox.due(self.clock.now(), limit=200) if i.kind == self.kind
-            ]
-        results = await asyncio.gather(*(self._guarded(item) for item in items))
-        return sum(results)
+    async def idle(self) -> bool:
+        """Whether this worker holds nothing (for tests and shutdown)."""
+        return not self._held and not self._lanes
 
-    async def _guarded(self, item: OutboxItem) -> int:
-        async with self._gate:
-            return await self.deliver(item)
+    # Feeding lanes -------------------------------------------------------------------------
+
+    async def feed(self) -> int:
+        """Claim due heads of our kind and start a lane for each; returns how many."""
+        now = self.clock.now()
+        await self._look_at_parks(now)
+        room = min(self.policy.claim_batch, self.policy.max_held - len(self._held))
+        if room <= 0 or self._stopping:
+            return 0
+        if not self._postgresql:  # a read first: SQLite's write lock only when there is work
+            async with self.db.read() as uow:
+                if not await uow.outbox.due(now, limit=1, kind=self.kind):
+                    return 0
+        async with self.db.uow() as uow:
+            items = await uow.outbox.claim(self.kind, now, self.policy.lease, room)
+            await uow.commit()
+        for item in items:
+            self._start(item)
+        return len(items)
+
+    def _start(self, item: OutboxItem) -> None:
+        self._held[item.id] = item.ordering_key
+        key = item.ordering_key
+        if key in self._lanes:  # the lane is finishing; it picks this up before it ends
+            self._handoff[key] = item
+            return
+        self._lanes[key] = asyncio.create_task(self._lane(item), name=f"lane {key}")
+
+    async def _lane(self, first: OutboxItem) -> None:
+        key = first.ordering_key
+        item: OutboxItem | None = first
+        try:
+            while item is not None:
+                item = await self._attempt(item)
+                if item is None:
+                    item = self._handoff.pop(key, None)
+        finally:
+            self._lanes.pop(key, None)
+
+    async def _keep_leases(self) -> None:
+        every = max(0.05, self.policy.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                async with self.db.uow() as uow:
+                    await uow.outbox.extend_lease(held, self.clock.now() + self.policy.lease)
+                    await uow.commit()
+            except Exception:
+                log.exception("outbox %s: renewing leases failed", self.kind)
+
+    # One attempt ---------------------------------------------------------------------------
 
     async def deliver(self, item: OutboxItem) -> int:
-        """Carry out one item: 1 if an attempt was made, 0 if another worker had it."""
-        now = self.clock.now()
+        """Claim and carry out one item by hand: 1 if an attempt was made, 0 if it was taken."""
         async with self.db.uow() as uow:
-            if not await uow.outbox.begin_attempt(item.id, now, self.policy.lease):
+            if not await uow.outbox.begin_attempt(item.id, self.clock.now(), self.policy.lease):
                 await uow.commit()
                 return 0
             await uow.commit()
-        attempt = OutboxItem(**{**item.__dict__, "attempts": item.attempts + 1})
+        self._held[item.id] = item.ordering_key
+        await self._attempt(OutboxItem(**{**item.__dict__, "attempts": item.attempts + 1}))
+        return 1
+
+    def doubt_since(self, item: OutboxItem) -> float | None:
+        """When an earlier attempt of `item` may have got through (None: none can have)."""
+        if item.attempts <= 1:
+            return None
+        return self._doubt.get(item.id, self.started)
+
+    async def _attempt(self, item: OutboxItem) -> OutboxItem | None:
+        """Carry out a claimed item and record how it went; returns its key's next item."""
         handler = self.handlers.get(item.operation)
+        probing = PROBING.set(item.parked_on)
         try:
             if handler is None:
                 raise Permanent(f"unknown operation {item.operation}")
-            result = await handler(self, attempt)
+            outcome = await handler(self, item)
         except RateLimited as limited:
-            await self._later(item, limited.retry_after, str(limited))
-        except Transient as trouble:
-            if attempt.attempts >= self.policy.max_attempts:
-                await self._fail(item, f"gave up after {attempt.attempts} attempts: {trouble}")
-            else:
-                await self._later(item, self._backoff(attempt.attempts), str(trouble))
+            await self._settle(
+                item, self._later(item, limited.retry_after, str(limited), False, False)
+            )
+        except Parked as parked:
+            await self._settle(item, self._park(item, parked, maybe_done=False))
         except Permanent as refusal:
-            await self._fail(item, str(refusal))
-        except Exception as bug:  # our own bug: retry with back-off, loudly, but not forever
+            await self._settle(item, self._fail(item, str(refusal)))
+        except Transient as trouble:
+            await self._settle(item, self._trouble(item, str(trouble), trouble.maybe_done))
+        except asyncio.CancelledError:
+            self._held.pop(item.id, None)  # the lease runs out; the next attempt looks first
+            raise
+        except Exception as bug:  # our own bug: retry with back-off, loudly
             log.exception("outbox item %s (%s) raised", item.id, item.operation)
-            if attempt.attempts >= self.policy.max_attempts:
-                await self._fail(item, f"{type(bug).__name__}: {bug}")
-            else:
-                await self._later(item, self._backoff(attempt.attempts), repr(bug))
+            await self._settle(item, self._trouble(item, f"{type(bug).__name__}: {bug}", True))
         else:
-            async with self.db.uow() as uow:
-                await uow.outbox.mark_sent(item.id, result, self.clock.now())
-                for other in result.get("coalesced", []):
-                    await uow.outbox.mark_sent(other, {"coalesced_into": item.id}, self.clock.now())
-                await uow.commit()
-        return 1
+            try:
+                return await self._finish(item, outcome)
+            except Exception:
+                log.exception("outbox item %s: recording delivery failed", item.id)
+                self._doubt[item.id] = time.monotonic()
+                self._held.pop(item.id, None)
+        finally:
+            PROBING.reset(probing)
+        return None
 
-    def _backoff(self, attempts: int) -> float:
-        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (attempts - 1))
+    async def _settle(self, item: OutboxItem, recording: Awaitable[None]) -> None:
+        self._held.pop(item.id, None)
+        try:
+            await recording
+        except Exception:  # the lease runs out and the item is tried again
+            log.exception("outbox item %s: recording the outcome failed", item.id)
+
+    async def _finish(
+        self, item: OutboxItem, outcome: dict[str, Any] | Outcome
+    ) -> OutboxItem | None:
+        done = outcome if isinstance(outcome, Outcome) else Outcome(outcome)
+        coalesced = list(done.coalesced) or list(done.result.get("coalesced", []))
+        now = self.clock.now()
+        resumed: Park | None = None
+        released = 0
+        async with self.db.uow() as uow:
+            if done.record is not None:
+                await done.record(uow)
+            await uow.outbox.mark_sent(item.id, done.result, now)
+            for other in coalesced:
+                await uow.outbox.mark_sent(other, {"coalesced_into": item.id}, now)
+            if item.parked_on:
+                resumed = self.board.get(item.parked_on)
+                released = await uow.outbox.unpark(item.parked_on, now)
+                if resumed is not None:
+                    await self.announce_resume(uow, resumed)
+            following = (
+                None
+                if self._stopping
+                else await uow.outbox.claim_next(item.ordering_key, now, self.policy.lease)
+            )
+            await uow.commit()
+        self._held.pop(item.id, None)
+        self._doubt.pop(item.id, None)
+        if following is not None:
+            self._held[following.id] = following.ordering_key
+        if item.parked_on:
+            self.board.remove(item.parked_on)
+            log.warning(
+                "delivery resumed: %s works again; %d waiting item(s) released",
+                item.parked_on,
+                released,
+            )
+            self.wake()
+        return following
+
+    # Outcomes ------------------------------------------------------------------------------
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (failures - 1))
         return float(ceiling * (0.5 + random.random() / 2))  # jitter: workers do not retry in step
 
-    async def _later(self, item: OutboxItem, seconds: float, why: str) -> None:
+    async def _trouble(self, item: OutboxItem, why: str, maybe_done: bool) -> None:
+        """A real error: back off, and after too many park the item visibly (never drop it)."""
+        if maybe_done:
+            self._doubt[item.id] = time.monotonic()
+        failures = item.failures + 1
+        if failures >= self.policy.max_attempts:
+            gave_up = Parked(
+                item_scope(item.id),
+                f"{item.operation} gave up after {failures} failed attempts: {why}",
+                "Check the log for the cause; it is tried again every "
+                f"{self.policy.stuck_probe:g}s and goes out once it works.",
+            )
+            await self._park(item, gave_up, maybe_done=maybe_done, counts=True)
+            return
+        await self._later(item, self._backoff(failures), why, True, maybe_done)
+
+    async def _later(
+        self, item: OutboxItem, seconds: float, why: str, counts: bool, maybe_done: bool
+    ) -> None:
         log.info("outbox %s %s: %s; retrying in %.1fs", item.id, item.operation, why, seconds)
         async with self.db.uow() as uow:
             await uow.outbox.retry_later(
-                item.id, self.clock.now() + timedelta(seconds=seconds), why
+                item.id,
+                self.clock.now() + timedelta(seconds=seconds),
+                why,
+                counts=counts,
+                maybe_done=maybe_done,
             )
             await uow.commit()
 
@@ -153,3 +341,80 @@ class OutboxDeliverer:
         async with self.db.uow() as uow:
             await uow.outbox.mark_failed(item.id, why, self.clock.now())
             await uow.commit()
+
+    # Parked lanes --------------------------------------------------------------------------
+
+    def _probe_after(self, scope: str, probes: int) -> timedelta:
+        if scope.startswith("item:"):
+            return timedelta(seconds=self.policy.stuck_probe)
+        seconds = min(self.policy.park_probe_cap, self.policy.park_probe * 2**probes)
+        return timedelta(seconds=seconds)
+
+    async def _park(
+        self, item: OutboxItem, parked: Parked, maybe_done: bool, counts: bool = False
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            new = await uow.outbox.park(
+                scope=parked.scope,
+                kind=self.kind,
+                error=parked.error,
+                fix=parked.fix,
+                now=now,
+                next_probe=now + self._probe_after(parked.scope, 0),
+            )
+            await uow.outbox.hold_for_park(
+                item.id, parked.scope, parked.error, now + HOLD, maybe_done=maybe_done
+            )
+            if counts:
+                await uow.outbox.retry_later(
+                    item.id, now + HOLD, parked.error, counts=True, maybe_done=True
+                )
+            park = Park(
+                parked.scope,
+                self.kind,
+                parked.error,
+                parked.fix,
+                now,
+                0,
+                now + self._probe_after(parked.scope, 0),
+            )
+            if new:
+                await self.announce_park(uow, park)
+            await uow.commit()
+        if self.board.get(parked.scope) is None:
+            self.board.add(park)
+        if new:
+            log.warning(
+                "delivery parked: %s: %s. To fix: %s", parked.scope, parked.error, parked.fix
+            )
+
+    async def _look_at_parks(self, now: datetime) -> None:
+        """Mirror the parked lanes (other workers park too) and probe those whose time has come."""
+        if time.monotonic() - self._parks_read < self.policy.poll_interval:
+            return
+        self._parks_read = time.monotonic()
+        async with self.db.read() as uow:
+            parks = await uow.outbox.parks(self.kind)
+        self.board.replace(parks)
+        for park in parks:
+            if park.next_probe_at > now:
+                continue
+            async with self.db.uow() as uow:
+                if not await uow.outbox.take_probe(
+                    park.scope, now, now + self._probe_after(park.scope, park.probes + 1)
+                ):
+                    continue
+                probe = await uow.outbox.release_probe(park.scope, now)
+                if probe is None:  # nothing waits on it any more
+                    await uow.outbox.unpark(park.scope, now)
+                    self.board.remove(park.scope)
+                await uow.commit()
+            if probe is not None:
+                log.info("delivery parked on %s: probing with item %s", park.scope, probe)
+
+    async def announce_park(self, uow: UnitOfWork, park: Park) -> None:
+        """Tell admins a lane is parked (in the same transaction); subclasses add their ways."""
+
+    async def announce_resume(self, uow: UnitOfWork, park: Park) -> None:
+        """Tell admins a parked lane works again (in the same transaction)."""

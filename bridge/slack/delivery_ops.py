@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
 from bridge.core.cases import Case, CaseStatus
+from bridge.core.text import escape_mrkdwn
 from bridge.links import slack_message_link
-from bridge.outbox.deliverer import Handler
-from bridge.outbox.errors import Permanent
+from bridge.outbox.deliverer import Handler, Outcome
+from bridge.outbox.errors import Permanent, Transient
 from bridge.slack import operations as op
 from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
-from bridge.slack.delivering import SlackDeliverer
+from bridge.slack.delivering import METADATA_TYPE, SlackDeliverer
 from bridge.slack.email_delivery import EMAIL_HANDLERS
 from bridge.slack.home import LIST_LIMIT, CaseList, HomeData, home_view
 from bridge.slack.limits import MESSAGE_TEXT
 from storage.repositories.outbox import OutboxItem
+from storage.uow import UnitOfWork
 
-METADATA_TYPE = "casebridge_outbox"
 THREAD_ICON = ":bust_in_silhouette:"
 COALESCE_LIMIT = 20
 
@@ -27,15 +30,6 @@ def _metadata(item: OutboxItem, also: list[int] | None = None) -> dict[str, Any]
         "event_type": METADATA_TYPE,
         "event_payload": {"outbox_id": item.id, "also": also or []},
     }
-
-
-def _posted_by(messages: list[dict[str, Any]], item: OutboxItem) -> dict[str, Any] | None:
-    """The message an earlier, interrupted attempt of `item` already posted, if any."""
-    for message in messages:
-        payload = (message.get("metadata") or {}).get("event_payload") or {}
-        if payload.get("outbox_id") == item.id:
-            return message
-    return None
 
 
 async def _case(d: SlackDeliverer, item: OutboxItem) -> Case:
@@ -72,17 +66,12 @@ async def _card(d: SlackDeliverer, case: Case) -> tuple[CaseCard, str | None]:
     )
 
 
-async def post_case(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+async def post_case(d: SlackDeliverer, item: OutboxItem) -> Outcome:
     case = await _case(d, item)
     card, channel = await _card(d, case)
     if not channel:
         raise Permanent("the portal has no Slack channel (/casebridge portal channel)")
-    found = None
-    if item.attempts > 1:  # an earlier attempt may have got through before we lost track
-        history = await d.calls(
-            "conversations_history", channel=channel, limit=100, include_all_metadata=True
-        )
-        found = _posted_by(history.get("messages", []), item)
+    found = await d.posted_before(item, channel)
     if found is None:
         text, blocks = case_message(card)
         found = (
@@ -96,19 +85,27 @@ async def post_case(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
                 metadata=_metadata(item),
             )
         )["message"]
-    async with d.db.uow() as uow:
-        await uow.cases.set_fields(case.id, slack_channel=channel, slack_ts=found["ts"])
-        await uow.commit()
-    return {"channel": channel, "ts": found["ts"]}
+    ts = found["ts"]
+
+    async def record(uow: UnitOfWork) -> None:
+        await uow.cases.set_fields(case.id, slack_channel=channel, slack_ts=ts)
+
+    return Outcome({"channel": channel, "ts": ts}, record)
 
 
-async def update_case(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+async def update_case(d: SlackDeliverer, item: OutboxItem) -> Outcome:
+    """Re-render the case message; later queued updates of it are covered by this one."""
+    async with d.db.read() as uow:
+        # Read the queued updates before the case: each was committed with its change, so
+        # the case read next already shows every change they were queued for.
+        later = await uow.outbox.following(item, limit=200, operation=op.CASE_UPDATE)
     case = await _case(d, item)
     channel, ts = await _thread(d, case.id)
     card, _ = await _card(d, case)
     text, blocks = case_message(card)
     await d.calls("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
-    return {"channel": channel, "ts": ts}
+    covered = [o.id for o in later]
+    return Outcome({"channel": channel, "ts": ts, "coalesced": covered}, coalesced=covered)
 
 
 async def _contiguous_posts(d: SlackDeliverer, item: OutboxItem) -> list[OutboxItem]:
@@ -132,14 +129,9 @@ async def _contiguous_posts(d: SlackDeliverer, item: OutboxItem) -> list[OutboxI
     return run
 
 
-async def post_in_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+async def post_in_thread(d: SlackDeliverer, item: OutboxItem) -> Outcome:
     channel, thread_ts = await _thread(d, int(item.payload["case_id"]))
-    found = None
-    if item.attempts > 1:
-        replies = await d.calls(
-            "conversations_replies", channel=channel, ts=thread_ts, include_all_metadata=True
-        )
-        found = _posted_by(replies.get("messages", []), item)
+    found = await d.posted_before(item, channel, thread_ts)
     if found is not None:
         also = list(found["metadata"]["event_payload"].get("also", []))
         async with d.db.uow() as uow:
@@ -160,12 +152,15 @@ async def post_in_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
                 metadata=_metadata(item, [o.id for o in batch]),
             )
         )["message"]
-    async with d.db.uow() as uow:
+    ts = found["ts"]
+
+    async def record(uow: UnitOfWork) -> None:
         for posted in (item, *batch):
             if posted.payload.get("message_id"):
-                await uow.cases.set_message_ts(int(posted.payload["message_id"]), found["ts"])
-        await uow.commit()
-    return {"channel": channel, "ts": found["ts"], "coalesced": [o.id for o in batch]}
+                await uow.cases.set_message_ts(int(posted.payload["message_id"]), ts)
+
+    covered = [o.id for o in batch]
+    return Outcome({"channel": channel, "ts": ts, "coalesced": covered}, record, covered)
 
 
 async def purge_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
@@ -207,12 +202,8 @@ async def dm_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     channel, ts = await _thread(d, case.id)
     opened = await d.calls("conversations_open", users=item.payload["user"])
     dm = opened["channel"]["id"]
-    if item.attempts > 1:
-        history = await d.calls(
-            "conversations_history", channel=dm, limit=50, include_all_metadata=True
-        )
-        if (found := _posted_by(history.get("messages", []), item)) is not None:
-            return {"channel": dm, "ts": found["ts"]}
+    if (found := await d.posted_before(item, dm)) is not None:
+        return {"channel": dm, "ts": found["ts"]}
     posted = await d.calls(
         "chat_postMessage",
         channel=dm,
@@ -226,6 +217,8 @@ async def dm_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
 async def mention_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     case = await _case(d, item)
     channel, thread_ts = await _thread(d, case.id)
+    if (found := await d.posted_before(item, channel, thread_ts)) is not None:
+        return {"channel": channel, "ts": found["ts"]}
     text = alert_mention(
         list(item.payload.get("loud", [])), list(item.payload.get("quiet", [])), case
     )
@@ -240,7 +233,12 @@ async def mention_alert(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
 
 
 async def ephemeral(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+    """A private answer: through the click's own response_url when there is one (no tier)."""
     payload = item.payload
+    if payload.get("response_url"):
+        answered = await _respond(payload)
+        if answered is not None:
+            return answered
     kwargs: dict[str, Any] = {
         "channel": payload["channel"],
         "user": payload["user"],
@@ -252,6 +250,28 @@ async def ephemeral(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
         kwargs["thread_ts"] = payload["thread_ts"]
     posted = await d.calls("chat_postEphemeral", **kwargs)
     return {"message_ts": posted.get("message_ts")}
+
+
+async def _respond(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Answer through a response_url; None when it has expired (then the Web API is used)."""
+    try:
+        answer = await AsyncWebhookClient(payload["response_url"], timeout=15).send(
+            text=payload["text"],
+            blocks=payload.get("blocks") or None,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    except (OSError, TimeoutError) as exc:
+        raise Transient(f"response_url: {type(exc).__name__}: {exc}") from None
+    if answer.status_code == 429:
+        raise Transient("response_url: ratelimited", maybe_done=False)
+    if answer.status_code >= 500:
+        raise Transient(f"response_url: HTTP {answer.status_code}")
+    if answer.status_code in (404, 410) or answer.body in ("expired_url", "used_url"):
+        return None
+    if answer.status_code >= 400:
+        raise Permanent(f"response_url: HTTP {answer.status_code} {answer.body}")
+    return {"via": "response_url"}
 
 
 async def reaction(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
@@ -294,6 +314,11 @@ async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
             if agent.is_admin
             else []
         )
+    problems = (
+        [f"{_where(p.scope)}: `{escape_mrkdwn(p.error)}`. To fix: {p.fix}" for p in await _parks(d)]
+        if agent.is_admin
+        else []
+    )
     view = home_view(
         HomeData(
             agent,
@@ -302,10 +327,25 @@ async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
             CaseList("All cases", everything, all_total),
             links,
             failures,
+            problems,
         )
     )
     await d.calls("views_publish", user_id=user, view=view)
     return {"user": user}
+
+
+def _where(scope: str) -> str:
+    """A parked scope as admins read it."""
+    if scope.startswith("channel:"):
+        return f"<#{scope.removeprefix('channel:')}>"
+    if scope.startswith("item:"):
+        return f"one item (#{scope.removeprefix('item:')})"
+    return "the whole workspace"
+
+
+async def _parks(d: SlackDeliverer) -> list[Any]:
+    async with d.db.read() as uow:
+        return list(await uow.outbox.parks())
 
 
 HANDLERS: dict[str, Handler] = {

@@ -20,14 +20,6 @@ def _metadata(item: OutboxItem) -> dict[str, Any]:
     return {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": item.id, "also": []}}
 
 
-def _already_posted(messages: list[dict[str, Any]], item: OutboxItem) -> str | None:
-    for message in messages:
-        payload = (message.get("metadata") or {}).get("event_payload") or {}
-        if payload.get("outbox_id") == item.id:
-            return str(message["ts"])
-    return None
-
-
 async def post_email_reply(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     """Quote the customer's email in the case's thread (rendered from the stored message)."""
     payload = item.payload
@@ -41,12 +33,8 @@ async def post_email_reply(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any
     if where is None:
         raise Permanent("the case message was never posted")
     channel, thread_ts = where
-    if item.attempts > 1:  # an interrupted attempt may have posted already
-        replies = await d.calls(
-            "conversations_replies", channel=channel, ts=thread_ts, include_all_metadata=True
-        )
-        if (ts := _already_posted(replies.get("messages", []), item)) is not None:
-            return {"channel": channel, "ts": ts}
+    if (found := await d.posted_before(item, channel, thread_ts)) is not None:
+        return {"channel": channel, "ts": found["ts"]}
     text, blocks = email_reply_post(
         customer_name=case.customer.full_name,
         sender=str(payload.get("sender", "")),
@@ -82,12 +70,8 @@ async def notice_dm(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
             text += f" <{slack_message_link(*where)}|Open the case>"
     opened = await d.calls("conversations_open", users=item.payload["user"])
     dm = opened["channel"]["id"]
-    if item.attempts > 1:
-        history = await d.calls(
-            "conversations_history", channel=dm, limit=50, include_all_metadata=True
-        )
-        if (ts := _already_posted(history.get("messages", []), item)) is not None:
-            return {"channel": dm, "ts": ts}
+    if (found := await d.posted_before(item, dm)) is not None:
+        return {"channel": dm, "ts": found["ts"]}
     posted = await d.calls(
         "chat_postMessage", channel=dm, text=text, unfurl_links=False, metadata=_metadata(item)
     )

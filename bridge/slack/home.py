@@ -15,6 +15,7 @@ from bridge.slack.limits import HEADER_TEXT, outside, pack
 LINE_CHARS = 280  # one case in a list: ten fit a section whatever the names
 
 LIST_LIMIT = 10
+PARKED_LINES, PARKED_LINE_CHARS = 5, 500  # within a section's 3,000 characters
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class HomeData:
     everything: CaseList
     links: dict[int, str]  # case id -> link to its message
     failed_deliveries: Sequence[str] = ()  # shown to admins only
+    parked_deliveries: Sequence[str] = ()  # lanes waiting for an admin's fix: a banner on top
 
 
 def _line(case: Case, link: str | None) -> str:
@@ -100,6 +102,13 @@ def home_view(data: HomeData) -> dict[str, Any]:
         },
         {"type": "divider"},
     ]
+    if data.parked_deliveries:
+        lines = "\n".join(
+            f"• {line[:PARKED_LINE_CHARS]}"  # our own words (already escaped where outside)
+            for line in data.parked_deliveries[:PARKED_LINES]
+        )
+        banner = f":warning: *Delivery to Slack is paused* (nothing is lost):\n{lines}"
+        blocks[1:1] = [{"type": "section", "text": mrkdwn(banner)}]
     for listing in (data.unassigned, data.mine, data.everything):
         blocks += _section(listing, data.links)
     if data.failed_deliveries:

@@ -267,19 +267,24 @@ async def enqueue_ephemeral(
     blocks: list[dict[str, Any]] | None = None,
     case_id: int | None = None,
     thread_ts: str | None = None,
+    response_url: str | None = None,
 ) -> None:
-    """A private answer to one agent, delivered like everything else we send."""
+    """A private answer to one agent, delivered like everything else we send.
+
+    With the click's `response_url` it goes out on the agent's own lane, through that URL
+    (no Web API tier), without waiting behind the case's other work.
+    """
+    payload: dict[str, Any] = {"channel": channel, "user": user, "text": text, "blocks": blocks}
+    if response_url:
+        payload["response_url"] = response_url
     await uow.outbox.add(
         kind=SLACK,
-        ordering_key=case_key(case_id) if case_id else f"user:{user}",
+        ordering_key=case_key(case_id) if case_id and not response_url else f"user:{user}",
         operation=op.EPHEMERAL,
         case_id=case_id,
         now=clock.now(),
         payload={
-            "channel": channel,
-            "user": user,
-            "text": text,
-            "blocks": blocks,
+            **payload,
             **({"thread_ts": thread_ts} if thread_ts else {}),
         },
     )

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, delete, exists, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import CaseRow, OutboxRow
+from storage.models import CaseRow, DeliveryParkRow, OutboxRow
 
+log = logging.getLogger(__name__)
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # What an erased item keeps: ids, and where in Slack its post is (to delete it there too).
 _IDS = frozenset({"case_id", "message_id", "user", "agent", "template"})
 _LOCATION = frozenset({"channel", "ts"})
+NOTIFY_CHANNEL = "casebridge_outbox"  # PostgreSQL NOTIFY channel; the payload is the kind
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,22 @@ class OutboxItem:
     attempts: int
     status: str = PENDING
     last_error: str | None = None
+    failures: int = 0
+    parked_on: str | None = None
+
+
+@dataclass(frozen=True)
+class Park:
+    """A lane held back: what is wrong, the one thing to do, and when to look again."""
+
+    scope: str
+    kind: str
+    error: str
+    fix: str
+    since: datetime
+    probes: int
+    next_probe_at: datetime
+    waiting: int = 0
 
 
 def _to_item(row: OutboxRow) -> OutboxItem:
@@ -42,12 +65,37 @@ def _to_item(row: OutboxRow) -> OutboxItem:
         row.attempts,
         row.status,
         row.last_error,
+        row.failures or 0,
+        row.parked_on,
     )
+
+
+def _heads(kind: str | None, now: datetime) -> Any:
+    """Pending items of `kind` with no earlier pending item under their key, due by `now`."""
+    earlier = aliased(OutboxRow)
+    query = select(OutboxRow).where(
+        OutboxRow.status == PENDING,
+        OutboxRow.not_before <= now,
+        ~exists().where(
+            and_(
+                earlier.ordering_key == OutboxRow.ordering_key,
+                earlier.status == PENDING,
+                earlier.id < OutboxRow.id,
+            )
+        ),
+    )
+    if kind is not None:
+        query = query.where(OutboxRow.kind == kind)
+    return query.order_by(OutboxRow.id)
 
 
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @property
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     async def add(
         self,
@@ -68,36 +116,111 @@ class OutboxRepository:
             payload=payload,
             status=PENDING,
             attempts=0,
+            failures=0,
             not_before=now,
             created_at=now,
         )
         self.session.add(row)
         await self.session.flush()
+        await self._notify(kind)
         return row.id
 
-    async def due(self, now: datetime, limit: int = 100) -> Sequence[OutboxItem]:
+    async def _notify(self, kind: str) -> None:
+        """On PostgreSQL, wake every worker's deliverer of `kind` when this transaction commits."""
+        if not self._postgresql:
+            return
+        told: set[str] = self.session.info.setdefault("outbox_notified", set())
+        if kind not in told:
+            told.add(kind)
+            await self.session.execute(
+                text("SELECT pg_notify(:channel, :kind)"), {"channel": NOTIFY_CHANNEL, "kind": kind}
+            )
+
+    async def due(
+        self, now: datetime, limit: int = 100, kind: str | None = None
+    ) -> Sequence[OutboxItem]:
         """The oldest pending item of each ordering key, if its time has come.
 
         Only heads are due, so a later item never overtakes an earlier one of the same key.
         """
-        heads = (
-            select(func.min(OutboxRow.id))
-            .where(OutboxRow.status == PENDING)
-            .group_by(OutboxRow.ordering_key)
-        )
+        rows = (await self.session.execute(_heads(kind, now).limit(limit))).scalars().all()
+        return [_to_item(r) for r in rows]
+
+    async def claim(
+        self, kind: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[OutboxItem]:
+        """Take up to `limit` due heads of `kind` for delivery, leased until `now + lease`.
+
+        On PostgreSQL rows another worker is claiming are skipped (`FOR UPDATE SKIP LOCKED`),
+        so several workers take different heads; a key's next item only becomes a head once
+        its predecessor is done, so order per key holds across workers.
+        """
+        heads = _heads(kind, now).limit(limit)
+        if self._postgresql:
+            heads = heads.with_for_update(skip_locked=True, of=OutboxRow)
+        candidates = [r.id for r in (await self.session.execute(heads)).scalars().all()]
+        if not candidates:
+            return []
         rows = (
             (
                 await self.session.execute(
-                    select(OutboxRow)
-                    .where(OutboxRow.id.in_(heads), OutboxRow.not_before <= now)
-                    .order_by(OutboxRow.id)
-                    .limit(limit)
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id.in_(candidates),
+                        OutboxRow.status == PENDING,
+                        OutboxRow.not_before <= now,
+                    )
+                    .values(attempts=OutboxRow.attempts + 1, not_before=now + lease)
+                    .returning(OutboxRow),
+                    execution_options={"synchronize_session": False},
                 )
             )
             .scalars()
             .all()
         )
-        return [_to_item(r) for r in rows]
+        return sorted((_to_item(r) for r in rows), key=lambda i: i.id)
+
+    async def claim_next(
+        self, ordering_key: str, now: datetime, lease: timedelta
+    ) -> OutboxItem | None:
+        """The next item of a key whose predecessor this transaction just finished, if due."""
+        head = (
+            await self.session.execute(
+                select(OutboxRow.id, OutboxRow.not_before, OutboxRow.kind)
+                .where(OutboxRow.ordering_key == ordering_key, OutboxRow.status == PENDING)
+                .order_by(OutboxRow.id)
+                .limit(1)
+            )
+        ).first()
+        if head is None or head.not_before > now:
+            return None
+        rows = (
+            (
+                await self.session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id == head.id,
+                        OutboxRow.status == PENDING,
+                        OutboxRow.not_before <= now,
+                    )
+                    .values(attempts=OutboxRow.attempts + 1, not_before=now + lease)
+                    .returning(OutboxRow),
+                    execution_options={"synchronize_session": False},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return _to_item(rows[0]) if rows else None
+
+    async def extend_lease(self, item_ids: Sequence[int], until: datetime) -> None:
+        """Keep items this worker is still holding from being taken by another."""
+        for start in range(0, len(item_ids), 500):
+            await self.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(item_ids[start : start + 500]), OutboxRow.status == PENDING)
+                .values(not_before=until)
+            )
 
     async def has_pending(self, ordering_key: str, operation: str) -> bool:
         """Whether such work is waiting and not yet started (so it need not be queued twice).
@@ -134,39 +257,57 @@ class OutboxRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def following(self, item: OutboxItem, limit: int = 50) -> Sequence[OutboxItem]:
+    async def following(
+        self, item: OutboxItem, limit: int = 50, operation: str | None = None
+    ) -> Sequence[OutboxItem]:
         """Pending items queued after `item` under the same ordering key, in order."""
-        rows = (
-            (
-                await self.session.execute(
-                    select(OutboxRow)
-                    .where(
-                        OutboxRow.ordering_key == item.ordering_key,
-                        OutboxRow.id > item.id,
-                        OutboxRow.status == PENDING,
-                    )
-                    .order_by(OutboxRow.id)
-                    .limit(limit)
-                )
-            )
-            .scalars()
-            .all()
+        query = select(OutboxRow).where(
+            OutboxRow.ordering_key == item.ordering_key,
+            OutboxRow.id > item.id,
+            OutboxRow.status == PENDING,
         )
-        return [_to_item(r) for r in rows]
+        if operation is not None:
+            query = query.where(OutboxRow.operation == operation)
+        rows = (await self.session.execute(query.order_by(OutboxRow.id).limit(limit))).scalars()
+        return [_to_item(r) for r in rows.all()]
 
     async def get(self, item_id: int) -> OutboxItem | None:
         row = await self.session.get(OutboxRow, item_id, populate_existing=True)
         return _to_item(row) if row else None
 
     async def mark_sent(self, item_id: int, result: dict[str, Any], now: datetime) -> None:
-        await self._set(item_id, status=SENT, result=result, done_at=now)
+        await self._set(item_id, status=SENT, result=result, done_at=now, parked_on=None)
 
     async def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
         """A permanent failure: never retried, kept with its reason for admins to see."""
         await self._set(item_id, status=FAILED, last_error=error, done_at=now)
 
-    async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
-        await self._set(item_id, not_before=not_before, last_error=error)
+    async def retry_later(
+        self,
+        item_id: int,
+        not_before: datetime,
+        error: str,
+        *,
+        counts: bool = True,
+        maybe_done: bool = True,
+    ) -> None:
+        """Try again at `not_before`. `counts`: a real error (toward giving up); `maybe_done`:
+        the attempt may have reached the other side, so the next one looks before repeating."""
+        values: dict[str, Any] = {"not_before": not_before, "last_error": error}
+        if counts:
+            values["failures"] = OutboxRow.failures + 1
+        if not maybe_done:
+            values["attempts"] = OutboxRow.attempts - 1
+        await self._set(item_id, **values)
+
+    async def hold_for_park(
+        self, item_id: int, scope: str, error: str, until: datetime, *, maybe_done: bool
+    ) -> None:
+        """The item waits on a parked lane; a probe or the lane's repair releases it."""
+        values: dict[str, Any] = {"not_before": until, "last_error": error, "parked_on": scope}
+        if not maybe_done:
+            values["attempts"] = OutboxRow.attempts - 1
+        await self._set(item_id, **values)
 
     async def failed(self, limit: int = 50) -> Sequence[OutboxItem]:
         rows = (
@@ -249,3 +390,120 @@ class OutboxRepository:
         await self.session.execute(
             update(OutboxRow).where(OutboxRow.id == item_id).values(**values)
         )
+
+    # Parked lanes ------------------------------------------------------------------------
+
+    async def park(
+        self, *, scope: str, kind: str, error: str, fix: str, now: datetime, next_probe: datetime
+    ) -> bool:
+        """Hold a lane back; True when it was not parked already (so admins must be told)."""
+        row = await self.session.get(DeliveryParkRow, scope, populate_existing=True)
+        if row is not None:
+            row.error, row.fix = error, fix
+            row.next_probe_at = max(row.next_probe_at, next_probe)
+            await self.session.flush()
+            return False
+        self.session.add(
+            DeliveryParkRow(
+                scope=scope,
+                kind=kind,
+                error=error,
+                fix=fix,
+                since=now,
+                probes=0,
+                next_probe_at=next_probe,
+            )
+        )
+        await self.session.flush()
+        return True
+
+    async def parks(self, kind: str | None = None) -> Sequence[Park]:
+        """Every parked lane (of `kind`), with how many items wait on it."""
+        query = select(DeliveryParkRow).order_by(DeliveryParkRow.since)
+        if kind is not None:
+            query = query.where(DeliveryParkRow.kind == kind)
+        rows = (await self.session.execute(query)).scalars().all()
+        parks = []
+        for row in rows:
+            waiting = await self.session.scalar(
+                select(func.count()).where(
+                    OutboxRow.parked_on == row.scope, OutboxRow.status == PENDING
+                )
+            )
+            parks.append(
+                Park(
+                    row.scope,
+                    row.kind,
+                    row.error,
+                    row.fix,
+                    row.since,
+                    row.probes,
+                    row.next_probe_at,
+                    int(waiting or 0),
+                )
+            )
+        return parks
+
+    async def take_probe(self, scope: str, now: datetime, next_probe: datetime) -> bool:
+        """Claim this round's probe of a parked lane (one worker wins it)."""
+        result = await self.session.execute(
+            update(DeliveryParkRow)
+            .where(DeliveryParkRow.scope == scope, DeliveryParkRow.next_probe_at <= now)
+            .values(next_probe_at=next_probe, probes=DeliveryParkRow.probes + 1)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def release_probe(self, scope: str, now: datetime) -> int | None:
+        """Make the oldest item waiting on `scope` due now; None when nothing waits on it."""
+        first = await self.session.scalar(
+            select(func.min(OutboxRow.id)).where(
+                OutboxRow.parked_on == scope, OutboxRow.status == PENDING
+            )
+        )
+        if first is None:
+            return None
+        await self._set(int(first), not_before=now)
+        return int(first)
+
+    async def unpark(self, scope: str, now: datetime) -> int:
+        """The lane works again: forget the park and release everything that waited on it."""
+        await self.session.execute(delete(DeliveryParkRow).where(DeliveryParkRow.scope == scope))
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.parked_on == scope, OutboxRow.status == PENDING)
+            .values(not_before=now, parked_on=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _set_on_close(event: asyncio.Event, _connection: Any) -> None:
+    event.set()
+
+
+async def listen_for_outbox(engine: AsyncEngine, on_kind: Callable[[str], None]) -> None:
+    """PostgreSQL only: call `on_kind(kind)` whenever a transaction queues outbox work.
+
+    Holds one connection with `LISTEN`; if it drops, it reconnects (the deliverer's poll
+    covers the gap). Runs until cancelled.
+    """
+
+    def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        on_kind(payload)
+
+    while True:
+        try:
+            async with engine.connect() as connection:
+                raw: Any = (await connection.get_raw_connection()).driver_connection
+                lost = asyncio.Event()
+                raw.add_termination_listener(functools.partial(_set_on_close, lost))
+                await raw.add_listener(NOTIFY_CHANNEL, heard)
+                try:
+                    await lost.wait()
+                finally:
+                    with contextlib.suppress(Exception):
+                        await raw.remove_listener(NOTIFY_CHANNEL, heard)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("outbox LISTEN connection lost (%s); polling meanwhile", exc)
+        await asyncio.sleep(2)

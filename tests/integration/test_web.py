@@ -21,7 +21,11 @@ async def test_healthz_reports_the_database(
     client = await aiohttp_client(app)
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    assert await response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "delivery": {"status": "ok", "parked": []},
+    }
 
 
 async def test_healthz_says_when_the_database_is_unreachable(

@@ -29,7 +29,12 @@ from storage.uow import Database
 SECRET = "casebridge-test-secret"
 APP_TOKEN = "xapp-1-casebridge"
 FAST = DeliveryPolicy(
-    lease=timedelta(seconds=1), backoff_base=0.05, backoff_cap=0.3, poll_interval=0.05
+    lease=timedelta(seconds=1),
+    backoff_base=0.05,
+    backoff_cap=0.3,
+    poll_interval=0.05,
+    park_probe=0.2,
+    park_probe_cap=0.5,
 )
 
 

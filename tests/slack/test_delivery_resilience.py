@@ -86,20 +86,6 @@ async def test_killed_mid_delivery_the_restart_finds_the_post_instead_of_repeati
     assert lookups and lookups[-1].get("include_all_metadata") in (True, "true", "1")
 
 
-async def test_a_permanent_error_is_marked_failed_not_retried_forever(bridge: Casebridge) -> None:
-    from bridge.services.portals import update_portal
-
-    await update_portal(bridge.services, "acme", channel_id="CGONE")
-    await a_customer_opens_chat(bridge)
-    await bridge.idle()
-    async with bridge.services.db.uow() as uow:
-        failed = await uow.outbox.failed()
-    assert failed and failed[-1].last_error == "channel_not_found"
-    assert failed[-1].attempts == 1
-    # what depended on the case message fails with a reason too, instead of waiting forever
-    assert {f.last_error for f in failed} >= {"channel_not_found"}
-
-
 @pytest.mark.parametrize("mode", ["match", "queue"])
 async def test_single_agent_modes_dm_only_the_chosen_agent(bridge: Casebridge, mode: str) -> None:
     from bridge.core.routing import Mode

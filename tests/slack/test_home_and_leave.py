@@ -55,16 +55,18 @@ async def test_stopping_the_wait_turns_the_message_into_a_support_request(
     assert bridge.push.of(opened.case.id, "support_request") == [{"reason": "stopped_waiting"}]
 
 
-async def test_admins_see_failed_deliveries_on_their_home(bridge: Casebridge) -> None:
+async def test_admins_see_paused_deliveries_on_their_home(bridge: Casebridge) -> None:
     from bridge.services.portals import update_portal
 
     await update_portal(bridge.services, "acme", channel_id="CGONE")
     await a_customer_opens_chat(bridge)
     await bridge.idle()
     await bridge.slack.user_opens_home("UALICE")
-    home = await bridge.slack.wait_for(lambda: bridge.slack.home("UALICE"))
-    assert "Deliveries that failed" in str(home.definition["blocks"])
+    home = await bridge.slack.wait_for(
+        lambda: (h := bridge.slack.home("UALICE")) and "paused" in str(h.definition) and h
+    )
+    assert "Delivery to Slack is paused" in str(home.definition["blocks"])
     assert "channel_not_found" in str(home.definition["blocks"])
     await bridge.slack.user_opens_home("UBOB")
     bob = await bridge.slack.wait_for(lambda: bridge.slack.home("UBOB"))
-    assert "Deliveries that failed" not in str(bob.definition["blocks"])
+    assert "paused" not in str(bob.definition["blocks"])

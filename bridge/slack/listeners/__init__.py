@@ -62,6 +62,7 @@ class Deps:
         case_id: int | None = None,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        response_url: str | None = None,
     ) -> None:
         """An ephemeral answer to `user` (in a thread if given), sent through the outbox."""
         async with self.services.db.uow() as uow:
@@ -74,6 +75,7 @@ class Deps:
                 blocks=blocks,
                 case_id=case_id,
                 thread_ts=thread_ts,
+                response_url=response_url,
             )
             await uow.commit()
         self.deliverer.wake()

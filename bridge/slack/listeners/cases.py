@@ -52,7 +52,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             try:
                 await work(case_id, agent)
             except DomainError as error:
-                await deps.tell(channel, user, _explain(error, action_id), case_id)
+                await deps.tell(
+                    channel,
+                    user,
+                    _explain(error, action_id),
+                    case_id,
+                    response_url=body.get("response_url"),
+                )
 
         app.action(action_id)(deps.tracked(listener))
 
