@@ -12,6 +12,7 @@ from bridge.services.portals import update_portal
 from slackemu.state import BOT_USER_ID
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
+from tests.slack.test_delivery_resilience import customer_lines
 
 
 async def health(bridge: Casebridge) -> dict[str, Any]:
@@ -67,13 +68,7 @@ async def test_bot_not_in_the_channel_parks_it_tells_admins_and_resumes_in_order
         )
     )
     await bridge.idle()
-    lines = [
-        line
-        for m in slack.thread("C0SUPPORT", card.ts)[1:]
-        if m.username == "Ana Lima"
-        for line in m.text.split("\n")
-    ]
-    assert lines == ["first", "second", "third"]
+    assert customer_lines(bridge, card.ts) == ["first", "second", "third"]
     assert await parks(bridge) == []
     await slack.wait_for_message(slack.dm_with("UALICE").id, contains="works again")
     assert (await health(bridge))["delivery"] == {"status": "ok", "parked": []}
