@@ -154,7 +154,7 @@ async def test_a_burst_of_card_changes_updates_the_card_far_fewer_times_and_ends
     await casework.claim(bridge.services, opened.case.id, "UBOB")
     await bridge.idle()
     before = len(bridge.slack.calls_to("chat.update"))
-    bridge.slack.faults.delay("chat.update", seconds=0.5)  # Slack is slow for a moment
+    bridge.slack.faults.delay("chat.update", seconds=0.3, times=100)  # Slack is slow
 
     for _ in range(10):
         await casework.resolve(bridge.services, opened.case.id, "UBOB", False)
@@ -164,4 +164,4 @@ async def test_a_burst_of_card_changes_updates_the_card_far_fewer_times_and_ends
     await bridge.case_message(opened.case.reference, contains="Reopen")
     await bridge.idle()
     updates = len(bridge.slack.calls_to("chat.update")) - before
-    assert 1 <= updates <= 4  # 21 changes, the latest state shown
+    assert 1 <= updates <= 8  # 21 changes, the latest state shown
