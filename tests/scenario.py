@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bridge.core.routing import Mode
 from bridge.services import agents as agent_services
 from bridge.services import portals as portal_services
@@ -33,7 +35,7 @@ async def customer_opens_chat(
     ctx: ServiceContext,
     subdomain: str | None = "acme",
     question: str = "My printer is on fire",
-    **extra: object,
+    **extra: Any,
 ) -> OpenedCase:
     request = NewCase(
         subdomain=subdomain,
@@ -42,5 +44,5 @@ async def customer_opens_chat(
         email="ana@example.com",
         question=question,
         **extra,
-    )  # type: ignore[arg-type]
+    )
     return await open_case(ctx, request)

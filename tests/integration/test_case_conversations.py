@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -245,7 +246,7 @@ async def test_a_bad_form_is_refused_and_nothing_is_stored(
     ctx: ServiceContext, field: str, value: str, says: str
 ) -> None:
     await a_portal(ctx, Mode.BROADCAST)
-    form = {
+    form: dict[str, Any] = {
         "first_name": "Ana",
         "last_name": "Lima",
         "email": "ana@example.com",

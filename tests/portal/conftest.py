@@ -46,7 +46,7 @@ class Site:
 
 @asynccontextmanager
 async def running_site(
-    database_url: str, public_url: str | None = None, **settings: Any
+    database_url: str, public_url: str | None = None, **overrides: Any
 ) -> AsyncIterator[Site]:
     """Five portals, one per mode; Bob and Carol available, Dave not.
 
@@ -57,7 +57,7 @@ async def running_site(
         _env_file=None,
         database_url=database_url,
         public_url=(public_url or "http://127.0.0.1:{port}").format(port=port),
-        **settings,
+        **overrides,
     )
     components = bootstrap(settings)
     ctx = components.services

@@ -59,10 +59,19 @@ async def test_odd_payloads_get_the_documented_error_never_a_traceback(site: Sit
     chat = await open_chat(site)
     socket, _ = await connect(site, chat["token"])
     try:
-        for payload in (None, "x", [], {"text": 5}, {"text": "\ud800"}, {"text": "a" * 5000}):
+        sent: tuple[object, ...] = (
+            None,
+            "x",
+            [],
+            {"text": 5},
+            {"text": "\ud800"},
+            {"text": "a" * 5000},
+        )
+        for payload in sent:
             answer = await socket.call("send", payload, namespace="/chat")
             assert answer["ok"] is False and answer["error"] in ("invalid", "too_long"), payload
-        for payload in (None, {"up_to": 2**63}, {"up_to": True}, {"up_to": "4"}, {}):
+        marks: tuple[object, ...] = (None, {"up_to": 2**63}, {"up_to": True}, {"up_to": "4"}, {})
+        for payload in marks:
             answer = await socket.call("seen", payload, namespace="/chat")
             assert answer == {"ok": False, "error": "invalid"}, payload
         assert await socket.call("seen", {"up_to": 2}, namespace="/chat") == {"ok": True}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from bridge.core.cases import CaseType
 from bridge.services import casework, codes
@@ -19,7 +19,7 @@ from tests.portal.conftest import Site, running_site
 from tests.portal.cuttable_proxy import CuttableProxy
 from tests.slackemu.test_standalone import free_port
 
-PHONE = {"width": 375, "height": 740}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
 @pytest.fixture

@@ -105,6 +105,7 @@ async def test_single_agent_modes_dm_only_the_chosen_agent(bridge: Casebridge, m
         ),
     )
     chosen = opened.case.assignee_id
+    assert chosen is not None
     other = "UBOB" if chosen == "UCAROL" else "UCAROL"
     await bridge.slack.wait_for_message(bridge.slack.dm_with(chosen).id, contains="is yours")
     await bridge.idle()

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bridge.core.cases import CaseStatus
+from slackemu import SlackEmu
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
+
+
+def home_of(slack: SlackEmu, user: str) -> dict[str, Any]:
+    """The App Home `user` sees (it must be published)."""
+    home = slack.home(user)
+    assert home is not None
+    return home.definition
 
 
 async def test_app_home_shows_the_count_and_switches_availability(bridge: Casebridge) -> None:
@@ -14,13 +24,11 @@ async def test_app_home_shows_the_count_and_switches_availability(bridge: Casebr
     await slack.user_opens_home("UBOB")
     home = await slack.wait_for(lambda: slack.home("UBOB"))
     await bridge.idle()
-    blocks = str(slack.home("UBOB").definition["blocks"])  # type: ignore[union-attr]
+    blocks = str(home_of(slack, "UBOB")["blocks"])
     assert "1 unassigned" in blocks and "You are *available*" in blocks
 
     await slack.user_clicks_in_view("UBOB", home.id, "home_unavailable")
-    await slack.wait_for(
-        lambda: "You are *unavailable*" in str(slack.home("UBOB").definition["blocks"])
-    )  # type: ignore[union-attr]
+    await slack.wait_for(lambda: "You are *unavailable*" in str(home_of(slack, "UBOB")["blocks"]))
     async with bridge.services.db.uow() as uow:
         bob = await uow.agents.get("UBOB")
     assert bob is not None and not bob.available

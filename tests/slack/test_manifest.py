@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import yaml
@@ -68,7 +69,7 @@ async def test_every_subscribed_event_is_answered_200_not_404(bridge: Casebridge
     if slack.http is None:
         return  # Socket Mode acks are covered by the journey tests
     slack.workspace.add_channel("G0PRIVATE", "vip-support", {"UBOB", BOT_USER_ID}, is_private=True)
-    sent = {
+    sent: dict[str, Callable[[], Awaitable[object]]] = {
         "app_home_opened": lambda: slack.user_opens_home("UBOB"),
         "message.channels": lambda: slack.user_posts("UBOB", "C0SUPPORT", "hello"),
         "message.groups": lambda: slack.user_posts("UBOB", "G0PRIVATE", "hello"),

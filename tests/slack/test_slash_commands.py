@@ -9,7 +9,7 @@ import pytest
 from bridge.core.codes import Code
 from bridge.core.routing import Mode
 from bridge.services.portals import update_portal
-from slackemu.state import BOT_USER_ID
+from slackemu.state import BOT_USER_ID, Message
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
 
@@ -19,10 +19,13 @@ async def run(bridge: Casebridge, user: str, line: str, channel: str = "C0SUPPOR
     before = len(bridge.slack.ephemerals(user))
     outcome = await bridge.slack.user_runs(user, channel, f"/casebridge {line}")
     assert outcome.ok, outcome
+
     # acknowledged at once; the answer follows through the command's response_url
-    shown = await bridge.slack.wait_for(
-        lambda: (found := bridge.slack.ephemerals(user)) and len(found) > before and found
-    )
+    def answered() -> list[Message] | None:
+        found = bridge.slack.ephemerals(user)
+        return found if len(found) > before else None
+
+    shown = await bridge.slack.wait_for(answered)
     await bridge.slack.settle()
     assert len(bridge.slack.ephemerals(user)) == before + 1, "every command answers, once"
     reply = shown[-1]

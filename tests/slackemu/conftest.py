@@ -148,7 +148,7 @@ async def socket_rig() -> AsyncIterator[Rig]:
     heard = Heard()
     app = build_bolt_app(slack, heard)
     handler = AsyncSocketModeHandler(app, APP_TOKEN, web_client=app.client)
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     yield Rig(slack, app, heard)
-    await handler.close_async()
+    await handler.close_async()  # type: ignore[no-untyped-call]
     await slack.stop()

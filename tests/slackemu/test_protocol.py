@@ -350,13 +350,13 @@ async def test_socket_mode_redelivers_an_unacked_envelope() -> None:
 
     client = SocketModeClient(app_token=APP_TOKEN, web_client=web_client(slack))
     client.socket_mode_request_listeners.append(listener)  # type: ignore[arg-type]
-    await client.connect()
+    await client.connect()  # type: ignore[no-untyped-call]
     await slack.user_posts("UBOB", "C0SUPPORT", "hello")
     await slack.settle()
     assert len(seen) == 2 and seen[0][0] == seen[1][0]
     assert [attempt for _, attempt in seen] == [0, 1]
     assert slack.socket is not None and [a.status for a in slack.socket.log] == [None, 200]
-    await client.close()
+    await client.close()  # type: ignore[no-untyped-call]
     await slack.stop()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import Browser, expect
 
 from tests.browser import artifact
 from tests.slackemu.conftest import Rig
 
-CASE_BLOCKS = [
+CASE_BLOCKS: list[dict[str, Any]] = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "*Case C-000042* from Ana Lima"}},
     {
         "type": "actions",

@@ -23,7 +23,12 @@ def test_a_code_is_nine_digits_with_leading_zeros_kept() -> None:
 
 def test_codes_span_the_whole_range_uniformly() -> None:
     seen: list[int] = []
-    generate_code(lambda n: seen.append(n) or 0)
+
+    def draw(n: int) -> int:
+        seen.append(n)
+        return 0
+
+    generate_code(draw)
     assert seen == [10**9]  # one uniform draw over all nine-digit values
 
 
