@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from sqlalchemy import text
 
@@ -34,7 +36,7 @@ async def test_of_many_waiting_chats_only_the_due_ones_are_acted_on(
         CustomerWarnedOfWait(left.case.id, 30),
     ]
     assert await sweep_wait_warnings(ctx, TIMINGS) == []  # once each
-    converted = await sweep_abandoned(ctx, TIMINGS)
+    converted = cast(list[CaseConverted], await sweep_abandoned(ctx, TIMINGS))
     assert sorted(converted, key=lambda e: e.case_id) == [
         CaseConverted(oldest.case.id, "max_wait"),
         CaseConverted(left.case.id, "customer_left"),
