@@ -112,6 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve the portal and the Slack bridge")
     run.add_argument("--host", help="overrides HOST")
     run.add_argument("--port", type=int, help="overrides PORT")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on this machine (needs PostgreSQL and REDIS_URL)",
+    )
+    run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     dev = sub.add_parser(
         "dev", help="run with a local Slack stand-in, mail catcher and demo data where unset"
     )
@@ -150,18 +157,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, reuse_port: bool = False) -> None:
     from aiohttp import web
 
     from bridge.bootstrap import bootstrap
-    from bridge.web import create_app
+    from bridge.web import create_app, worker_slot
 
     asyncio.run(_require_current_schema(settings))
-    app = create_app(bootstrap(settings))
+    components = bootstrap(settings)
+    app = create_app(components)
+    app.cleanup_ctx.insert(0, worker_slot(components))
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
+        reuse_port=reuse_port or None,
         print=lambda _: print(
             f"casebridge listening on http://{settings.host}:{settings.port}", flush=True
         ),
@@ -193,7 +203,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
             if overrides:
                 settings = Settings.model_validate({**settings.model_dump(), **overrides})
-            _serve(settings)
+            from bridge.workers import run_workers, why_not_several
+
+            if (problem := why_not_several(settings, args.workers)) is not None:
+                raise ConfigError(problem)
+            if args.workers > 1:
+                forwarded = [
+                    f"--{k}={v}" for k, v in (("host", args.host), ("port", args.port)) if v
+                ]
+                raise SystemExit(run_workers(args.workers, forwarded))
+            _serve(settings, args.reuse_port)
         elif args.command == "dev":
             _dev(args, settings)
         elif args.command == "db":

@@ -78,8 +78,10 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(timezone="UTC")
     running: set[asyncio.Task[object]] = set()
     for name, job in jobs.items():
+        # With several workers, each sweep runs on one of them per tick (any can take over).
+        shared = name != "outbox retry"
         scheduler.add_job(
-            _logged(name, job, running),
+            _logged(name, _once_across_workers(ctx, name, job) if shared else job, running),
             "interval",
             seconds=every,
             id=name,
@@ -89,6 +91,16 @@ def build_scheduler(
             misfire_grace_time=None,
         )
     return Sweeps(scheduler, running)
+
+
+def _once_across_workers(
+    ctx: ServiceContext, name: str, job: Callable[[], Awaitable[object]]
+) -> Callable[[], Awaitable[object]]:
+    async def run() -> object:
+        async with ctx.db.exclusive(f"casebridge sweep: {name}") as mine:
+            return await job() if mine else None
+
+    return run
 
 
 def _logged(

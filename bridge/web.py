@@ -16,6 +16,7 @@ from bridge.ports import NoCustomerPush
 from bridge.scheduler import build_scheduler
 from bridge.slack.bridge import attach as attach_slack
 from portal.web import attach as attach_portal
+from storage.worker_slot import WorkerSlot, WorkerSlotTaken
 
 log = logging.getLogger(__name__)
 COMPONENTS = web.AppKey("components", Components)
@@ -93,6 +94,23 @@ def _background(components: Components) -> Callable[[web.Application], AsyncIter
             await components.mail.stop(delivering)
 
     return run
+
+
+def worker_slot(components: Components) -> Callable[[web.Application], AsyncIterator[None]]:
+    """For `casebridge run`: take this process's place in the installation, or refuse."""
+
+    async def hold(_app: web.Application) -> AsyncIterator[None]:
+        slot = WorkerSlot()
+        try:
+            await slot.acquire(
+                components.db, shares_state=components.settings.redis_url is not None
+            )
+        except WorkerSlotTaken as taken:
+            raise SystemExit(f"casebridge: {taken}") from None
+        yield
+        await slot.release()
+
+    return hold
 
 
 def create_app(components: Components) -> web.Application:

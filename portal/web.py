@@ -42,6 +42,7 @@ from portal.origins import Origins
 from portal.schemas import NewCaseBody, field_problems
 from portal.transcript import transcript
 from portal.websocket import without_deflate
+from portal.workers import PortalChanges, socket_manager
 
 log = logging.getLogger(__name__)
 
@@ -334,9 +335,18 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
     addresses = ClientAddresses(settings.trusted_proxy_networks)
     app.on_response_prepare.append(_no_sniffing)
     origins = Origins(ctx, public_url)
-    ctx.bus.published.append(origins.on_events)
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    if redis_url is None:
+        ctx.bus.published.append(origins.on_events)
+    else:
+        changes = PortalChanges(redis_url, origins.refresh)
+        ctx.bus.published.append(changes.on_events)
+        app.cleanup_ctx.append(changes.lifecycle())
     server = socketio.AsyncServer(
-        async_mode="aiohttp", cors_allowed_origins=origins.cors, max_http_buffer_size=64 * 1024
+        async_mode="aiohttp",
+        cors_allowed_origins=origins.cors,
+        max_http_buffer_size=64 * 1024,
+        client_manager=socket_manager(redis_url),
     )
     without_deflate(server)
     server.register_namespace(ChatNamespace(ctx, limits, origins, addresses))

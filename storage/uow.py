@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import NO_TRANSACTION, READ_ONLY, PoolSize, create_engine
@@ -128,6 +132,34 @@ class Database:
                 return True
             await asyncio.sleep(0.05 * (attempt + 1))
         return False
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """`async with db.exclusive("sweep:x") as mine:` — True for one holder across workers.
+
+        PostgreSQL: a session advisory lock, held on its own connection for the block and
+        released even if the holder's work fails; a worker killed with -9 loses it with its
+        connection. SQLite serves one process, which always holds it.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        async with self.engine.connect() as connection:
+            won = bool(
+                (
+                    await connection.execute(
+                        text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+                    )
+                ).scalar()
+            )
+            await connection.commit()
+            try:
+                yield won
+            finally:
+                if won:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    await connection.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -1,0 +1,59 @@
+"""Several workers on one database: each sweep runs on exactly one of them per tick."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from storage.uow import Database
+from storage.worker_slot import WorkerSlot, WorkerSlotTaken
+
+
+async def test_one_worker_holds_a_sweep_and_another_takes_over_when_it_is_done(
+    database_url: str, backend: str
+) -> None:
+    first, second = Database.from_url(database_url), Database.from_url(database_url)
+    try:
+        async with first.exclusive("sweep: abandoned waits") as mine:
+            assert mine
+            async with second.exclusive("sweep: abandoned waits") as theirs:
+                # SQLite serves one process, which always holds it; PostgreSQL says no.
+                assert theirs is (backend == "sqlite")
+            async with second.exclusive("sweep: code expiry") as other_sweep:
+                assert other_sweep  # a different sweep is free
+        async with second.exclusive("sweep: abandoned waits") as now_theirs:
+            assert now_theirs
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_a_failing_sweep_still_lets_go(database_url: str) -> None:
+    first, second = Database.from_url(database_url), Database.from_url(database_url)
+    try:
+        with pytest.raises(RuntimeError):
+            async with first.exclusive("sweep: unseen replies"):
+                raise RuntimeError("the sweep failed")
+        async with asyncio.timeout(5), second.exclusive("sweep: unseen replies") as mine:
+            assert mine
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'casebridge.db'}"
+    first, second = Database.from_url(url), Database.from_url(url)
+    serving, other = WorkerSlot(), WorkerSlot()
+    try:
+        await serving.acquire(first, shares_state=False)
+        with pytest.raises(WorkerSlotTaken, match="SQLite serves one process"):
+            await other.acquire(second, shares_state=True)
+        await serving.release()
+        await other.acquire(second, shares_state=False)  # free again once the first stopped
+        await other.release()
+    finally:
+        await first.dispose()
+        await second.dispose()

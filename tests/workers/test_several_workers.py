@@ -1,0 +1,201 @@
+"""Several `casebridge run` processes on one PostgreSQL and one Redis behave as one.
+
+Real processes: the agent's click and reply reach one worker (where Slack delivers), the
+customer's socket is on another, and what the agent does still reaches the customer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+import redis
+import socketio
+
+from bridge.core.routing import Mode
+from bridge.services import agents as agent_services
+from bridge.services import portals as portal_services
+from bridge.services.context import ServiceContext
+from slackemu import SlackEmu
+from storage import migrate
+from storage.uow import Database
+from tests.conftest import PG_HOST
+from tests.e2e.dev_process import clean_environment
+
+SECRET = "workers-test-secret"
+REDIS_URL = os.environ.get("CASEBRIDGE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+pytestmark = pytest.mark.slow
+
+
+def _port() -> int:
+    # The worker is told its port on its command line; it fails loudly if it is taken.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as why:
+        pytest.skip(f"Redis is not answering at {REDIS_URL} ({why})")
+    yield REDIS_URL
+    client.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    name = f"casebridge_workers_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = await asyncpg.connect(f"{PG_HOST}/postgres", timeout=3)
+    except Exception as why:
+        pytest.skip(f"PostgreSQL is not answering at {PG_HOST} ({why})")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_HOST.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    try:
+        await migrate.upgrade(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@dataclass
+class Worker:
+    url: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+
+@asynccontextmanager
+async def worker(folder: Path, env: dict[str, str]) -> AsyncIterator[Worker]:
+    """One `casebridge run`, until the block ends (SIGTERM, as a process manager stops it)."""
+    port = _port()
+    log = folder / f"worker-{port}.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bridge", "run", f"--port={port}",
+            env=env, cwd=folder, stdout=output, stderr=output,
+        )  # fmt: skip
+        running = Worker(f"http://127.0.0.1:{port}", process, log)
+        try:
+            await _until_healthy(running)
+            yield running
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 20)
+
+
+async def _until_healthy(running: Worker) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(30):
+        while running.process.returncode is None:
+            try:
+                async with http.get(f"{running.url}/healthz") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)  # a child process's readiness: nothing to wait on
+    raise AssertionError("worker stopped:\n" + running.log.read_text(errors="replace"))
+
+
+@asynccontextmanager
+async def installation(
+    tmp_path: Path, database_url: str, redis_url: str | None
+) -> AsyncIterator[tuple[SlackEmu, dict[str, str]]]:
+    """The stand-in, an acme portal on #support and Bob available; the workers' settings."""
+    slack = await SlackEmu(signing_secret=SECRET, tiers_enabled=False).start()
+    db = Database.from_url(database_url)
+    ctx = ServiceContext(db=db)
+    await portal_services.create_portal(
+        ctx, company="Acme", subdomain="acme", mode=Mode.BROADCAST, channel_id="C0SUPPORT"
+    )
+    await agent_services.ensure_agent(ctx, "UBOB", "Bob")
+    await agent_services.set_availability(ctx, "UBOB", True)
+    await db.dispose()
+    settings = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-local",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PUBLIC_URL": "http://localhost:1",
+        "SWEEP_INTERVAL_SECONDS": "0.5",
+    }
+    if redis_url is not None:
+        settings["REDIS_URL"] = redis_url
+    try:
+        yield slack, clean_environment(**settings)
+    finally:
+        await slack.stop()
+
+
+async def customer_opens_chat(on: Worker) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http:
+        answer = await http.post(
+            f"{on.url}/p/acme/cases",
+            json={"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com",
+                  "question": "Help, from worker A"},
+        )  # fmt: skip
+        assert answer.status == 201, await answer.text()
+        return dict(await answer.json())
+
+
+async def test_what_the_agent_does_on_one_worker_reaches_a_customer_on_another(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    async with (
+        installation(tmp_path, postgres_url, redis_url) as (slack, env),
+        worker(tmp_path, env) as a,
+        worker(tmp_path, env) as b,
+    ):
+        slack.deliver_to(f"{b.url}/slack/events")  # Slack reaches worker B only
+        chat = await customer_opens_chat(on=a)
+        heard: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        customer = socketio.AsyncClient(reconnection=False)
+        for kind in ("agent_joined", "agent_message"):
+            customer.on(kind, lambda data, k=kind: heard.put_nowait((k, data)), namespace="/chat")
+        await customer.connect(
+            a.url, auth={"token": chat["token"]}, namespaces=["/chat"], transports=["websocket"]
+        )
+        try:
+            card = await slack.wait_for_message("C0SUPPORT", contains=chat["reference"])
+            await slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_claim")
+            assert (await asyncio.wait_for(heard.get(), 15))[0] == "agent_joined"
+            for text in ("one", "two", "three"):
+                await slack.user_posts("UBOB", "C0SUPPORT", text, thread_ts=card.ts)
+            got = [await asyncio.wait_for(heard.get(), 15) for _ in range(3)]
+            assert [data["text"] for kind, data in got] == ["one", "two", "three"]
+        finally:
+            await customer.disconnect()
+
+
+async def test_a_second_worker_that_would_not_share_state_is_refused(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    async with (
+        installation(tmp_path, postgres_url, None) as (_slack, env),
+        worker(tmp_path, env),
+    ):
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bridge", "run", f"--port={_port()}",
+            env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode != 0
+        assert b"set the same REDIS_URL on every worker" in output
