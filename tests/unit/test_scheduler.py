@@ -34,6 +34,7 @@ def test_every_sweep_is_an_interval_job_that_never_doubles_up() -> None:
         "queue hand-out",
         "code expiry",
         "processed event ids",
+        "delivered outbox",
         "outbox retry",
     }
     for job in jobs.values():
