@@ -48,6 +48,8 @@ class NewCaseBody(BaseModel):
     agent: ShortText | None = None
     code: ShortText | None = None
     support_request: bool = False
+    # The page's id for this form (a UUID): a retry with the same id gets the same case.
+    request_id: Annotated[str, Field(min_length=16, max_length=100)] | None = None
     language: ShortText | None = None
     device: dict[str, DeviceText | int | float | bool | None] = Field(
         default_factory=dict, max_length=16

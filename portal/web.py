@@ -116,6 +116,8 @@ class PortalSite:
         portal = front.portal
         lang = self._language(request, portal.language)
         view = portal.page(front.anyone_available)
+        embedded = request.query.get("embed") == "1"
+        host = _embed_host(request.query.get("host")) if embedded else None
         response = self._render(
             "portal.html",
             status=503 if view == "unavailable" else 200,
@@ -124,9 +126,12 @@ class PortalSite:
             company=portal.brand_name or portal.company,
             view=view,
             agents=[(self.agent_ids.public(i), n) for i, n in front.agents],
-            embedded=request.query.get("embed") == "1",
+            embedded=embedded,
+            embed_query=("&embed=1" + (f"&host={host}" if host else "")) if embedded else "",
             api=f"/p/{portal.subdomain}",
-            config=self._page_config(lang, view, f"/p/{portal.subdomain}", portal.subdomain),
+            config=self._page_config(
+                lang, view, f"/p/{portal.subdomain}", portal.subdomain, embed_host=host
+            ),
         )
         _frame_policy(response, portal)
         return response
@@ -141,11 +146,14 @@ class PortalSite:
             view="code",
             agents=[],
             embedded=False,
+            embed_query="",
             api="/code",
             config=self._page_config(lang, "code", "/code", ""),
         )
 
-    def _page_config(self, lang: str, view: str, api: str, key: str) -> str:
+    def _page_config(
+        self, lang: str, view: str, api: str, key: str, embed_host: str | None = None
+    ) -> str:
         """What the page's script needs, as JSON for a <script type=application/json>."""
         return json.dumps(
             {
@@ -153,6 +161,8 @@ class PortalSite:
                 "view": view,
                 "api": api,
                 "storageKey": f"casebridge:{key or 'code'}",
+                # The site whose widget frames this page keeps the token when we may not.
+                "embedHost": embed_host,
                 "strings": {k: v for k, v in catalog(lang).items() if k != "mail"},
             },
             ensure_ascii=False,
@@ -217,6 +227,7 @@ class PortalSite:
             agent=await self._agent(subdomain, body.agent),
             code=body.code if body.code is not None else ("" if subdomain is None else None),
             support_request=body.support_request,
+            request_id=body.request_id,
         )
         try:
             opened = await open_case(self.ctx, request_)
@@ -304,6 +315,14 @@ class PortalSite:
 
 
 _FORM_FIELDS = frozenset(NewCaseBody.model_fields)
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _embed_host(value: str | None) -> str | None:
+    """The embedding page's origin the widget passed (`scheme://host[:port]`), or None."""
+    return value if value and _ORIGIN.fullmatch(value) else None
 
 
 def _problem_key(problem: InvalidInput) -> str:

@@ -103,6 +103,8 @@ class CaseRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the id the customer's page sent with the form: a retry finds this case.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     type: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16))
     assignee_id: Mapped[str | None] = mapped_column(String(32))

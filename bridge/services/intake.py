@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
 from bridge.core.cases import Case, CaseType, Customer, DeviceInfo
 from bridge.core.codes import CodeRefusal, normalize_code, refusal
 from bridge.core.errors import CodeRefused, InvalidInput, PortalInactive, PortalNotFound
@@ -34,6 +36,9 @@ class NewCase:
     agent: str | None = None  # match mode: the agent the customer picked
     code: str | None = None  # pin mode (and the global code page, where subdomain is None)
     support_request: bool = False  # nobody available, or the customer chose the form
+    # The page's id for this form: the same id again (a retry whose answer was lost) gets the
+    # case the first attempt opened, not a second one.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,41 @@ async def _portal_for(uow: UnitOfWork, request: NewCase, code_portal: int | None
     return portal
 
 
+async def _reopened(ctx: ServiceContext, request_key: str) -> OpenedCase | None:
+    """The case an earlier attempt of the same form opened, with a token for this answer.
+
+    Only a hash of a token is stored, so the first answer's token cannot be shown again: the
+    case gets a new one. Whoever sent the first attempt never saw its answer (or it would not
+    have asked again), so no page loses its chat. Nobody is alerted again.
+    """
+    async with ctx.db.uow() as uow:
+        case = await uow.cases.by_request_key(request_key)
+        if case is None:
+            return None
+        token = new_case_token()
+        await uow.cases.replace_token(case.id, hash_token(token))
+        await uow.commit()
+    return OpenedCase(case, token, [])
+
+
 async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
-    """Record a new case from the portal and decide who hears of it."""
+    """Record a new case from the portal and decide who hears of it (once per request id)."""
+    request_key = hash_token(request.request_id) if request.request_id else None
+    if request_key is not None:
+        again = await _reopened(ctx, request_key)
+        if again is not None:
+            return again
+    try:
+        return await _open_new(ctx, request, request_key)
+    except IntegrityError:
+        # The same request, sent twice at once: the other attempt inserted the case first.
+        again = await _reopened(ctx, request_key) if request_key is not None else None
+        if again is None:
+            raise
+        return again
+
+
+async def _open_new(ctx: ServiceContext, request: NewCase, request_key: str | None) -> OpenedCase:
     customer = Customer(
         clean_name(request.first_name, "first_name"),
         clean_name(request.last_name, "last_name"),
@@ -118,7 +156,7 @@ async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
             now=now,
             queued=decision.queued,
         )
-        case = await uow.cases.add(new_case, hash_token(token))
+        case = await uow.cases.add(new_case, hash_token(token), request_key)
         if code is not None and not await uow.codes.use(code.value, case.id, now):
             raise CodeRefused(CodeRefusal.USED)  # spent by a concurrent customer
         if question:

@@ -1,11 +1,16 @@
 // The customer's page: the pre-chat form, then the live chat over Socket.IO.
 // Text from anyone is only ever set with textContent: nothing typed becomes markup.
 import { io } from "/portal/vendor/socket.io.esm.min.js";
+import { createStore } from "/portal/static/storage.js";
 
 const config = JSON.parse(document.getElementById("casebridge-config").textContent);
 const $ = (id) => document.getElementById(id);
 const state = { socket: null, token: null, waitingSince: null, timer: null, ended: false, lastSeen: 0, flushing: false };
 const pendingKey = `${config.storageKey}:pending`;
+const store = createStore(config);
+const newRequestId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}-${Math.random()}`);
+// One id per filled-in form: sending it again (a retry after an error) returns the same case.
+let requestId = newRequestId();
 
 function t(key, values = {}) {
   const text = key.split(".").reduce((node, part) => (node ? node[part] : undefined), config.strings) || key;
@@ -74,18 +79,22 @@ async function submitStart(event) {
     const response = await fetch(`${config.api}/cases`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ...data, language: config.lang, support_request: request, device: device() }),
+      body: JSON.stringify({
+        ...data, language: config.lang, support_request: request, device: device(), request_id: requestId,
+      }),
     });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) return showErrors(form, answer.errors || { form: t("errors.generic") });
+    requestId = newRequestId();
     if (request) {
-      localStorage.removeItem(config.storageKey);
+      store.remove(config.storageKey);
       finish(t("request_received", { reference: answer.reference }), answer.reference, false);
       state.token = answer.token;
       return;
     }
-    localStorage.setItem(config.storageKey, answer.token);
+    store.set(config.storageKey, answer.token);
     startChat(answer.token);
+    $("message").focus();
   } catch {
     showErrors(form, { form: t("errors.generic") });
   } finally {
@@ -161,11 +170,11 @@ function markSeen() {
 }
 
 function pending() {
-  try { return JSON.parse(localStorage.getItem(pendingKey) || "[]"); } catch { return []; }
+  try { return JSON.parse(store.get(pendingKey) || "[]"); } catch { return []; }
 }
 
 function savePending(list) {
-  localStorage.setItem(pendingKey, JSON.stringify(list));
+  store.set(pendingKey, JSON.stringify(list));
 }
 
 async function flushPending() {
@@ -265,8 +274,8 @@ function startChat(token) {
 
 function forget() {
   state.socket?.close();
-  localStorage.removeItem(config.storageKey);
-  localStorage.removeItem(pendingKey);
+  store.remove(config.storageKey);
+  store.remove(pendingKey);
   state.token = null;
   show("start");
 }
@@ -295,7 +304,7 @@ async function downloadTranscript() {
   link.remove();
 }
 
-function wire() {
+async function wire() {
   const form = $("start-form");
   if (!form) return;
   form.addEventListener("submit", submitStart);
@@ -314,7 +323,8 @@ function wire() {
   $("transcript").addEventListener("click", downloadTranscript);
   $("new-chat").addEventListener("click", () => { forget(); location.reload(); });
   document.addEventListener("visibilitychange", markSeen);
-  const token = localStorage.getItem(config.storageKey);
+  await store.recall([config.storageKey, pendingKey]);
+  const token = store.get(config.storageKey);
   if (token) startChat(token);
 }
 

@@ -1,10 +1,58 @@
 // casebridge widget: one <script> tag adds a launcher button and the portal in a panel.
 // Everything lives in a shadow root, so the host page's CSS and ours never meet.
+// The portal in the frame is third-party here, and browsers refuse it storage: this page keeps
+// its chat token for it (in this site's own storage), so a reload resumes the chat.
 (function () {
   "use strict";
   var settings = __CASEBRIDGE_SETTINGS__;
   if (window.__casebridgeWidget) return;
   window.__casebridgeWidget = true;
+
+  var portalOrigin = new URL(settings.url).origin;
+  var memory = {};
+  var keyPrefix = "casebridge-widget:";
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function read(key) {
+    var kept = storage();
+    try { if (kept) return kept.getItem(keyPrefix + key); } catch (e) { /* refused: memory */ }
+    return Object.prototype.hasOwnProperty.call(memory, key) ? memory[key] : null;
+  }
+
+  function write(key, value) {
+    var kept = storage();
+    try {
+      if (kept) {
+        if (value === null) kept.removeItem(keyPrefix + key);
+        else kept.setItem(keyPrefix + key, value);
+        return;
+      }
+    } catch (e) { /* refused or full: memory, for this visit */ }
+    if (value === null) delete memory[key];
+    else memory[key] = value;
+  }
+
+  function listen(frame) {
+    window.addEventListener("message", function (event) {
+      // Only our portal, in our frame, may read or write what we keep, and only its own keys.
+      if (event.source !== frame.contentWindow || event.origin !== portalOrigin) return;
+      var data = event.data;
+      if (!data || data.casebridge !== 1) return;
+      var own = function (key) { return typeof key === "string" && key.indexOf("casebridge:") === 0; };
+      if (data.op === "get" && Array.isArray(data.keys)) {
+        var values = {};
+        data.keys.filter(own).forEach(function (key) { values[key] = read(key); });
+        frame.contentWindow.postMessage({ casebridge: 1, op: "values", values: values }, portalOrigin);
+      } else if (data.op === "set" && own(data.key) && typeof data.value === "string") {
+        write(data.key, data.value);
+      } else if (data.op === "remove" && own(data.key)) {
+        write(data.key, null);
+      }
+    });
+  }
 
   function start() {
     var host = document.createElement("div");
@@ -31,11 +79,12 @@
     button.textContent = settings.label;
     button.setAttribute("aria-expanded", "false");
     button.addEventListener("click", function () {
-      if (!frame.src) frame.src = settings.url;
+      if (!frame.src) frame.src = settings.url + "&host=" + encodeURIComponent(location.origin);
       frame.hidden = !frame.hidden;
       button.textContent = frame.hidden ? settings.label : settings.close;
       button.setAttribute("aria-expanded", String(!frame.hidden));
     });
+    listen(frame);
     root.append(style, frame, button);
     document.body.appendChild(host);
   }

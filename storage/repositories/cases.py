@@ -90,11 +90,11 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, case: Case, token_hash: str) -> Case:
+    async def add(self, case: Case, token_hash: str, request_key: str | None = None) -> Case:
         """Store a new case (as the core opened it) and return it with its id."""
         values = _row_values({f: getattr(case, f) for f in Case.__dataclass_fields__})
         del values["id"]
-        row = CaseRow(token_hash=token_hash, **values)
+        row = CaseRow(token_hash=token_hash, request_key=request_key, **values)
         self.session.add(row)
         await self.session.flush()
         return to_case(row)
@@ -102,6 +102,19 @@ class CaseRepository:
     async def get(self, case_id: int) -> Case | None:
         row = await self.session.get(CaseRow, case_id, populate_existing=True)
         return to_case(row) if row else None
+
+    async def by_request_key(self, request_key: str) -> Case | None:
+        """The case a customer's page already opened with this request (its SHA-256)."""
+        row = (
+            await self.session.execute(select(CaseRow).where(CaseRow.request_key == request_key))
+        ).scalar_one_or_none()
+        return to_case(row) if row else None
+
+    async def replace_token(self, case_id: int, token_hash: str) -> None:
+        """Give the case a new token (the page that asked again never saw the first one)."""
+        await self.session.execute(
+            update(CaseRow).where(CaseRow.id == case_id).values(token_hash=token_hash)
+        )
 
     async def get_by_token_hash(self, token_hash: str) -> Case | None:
         row = (
