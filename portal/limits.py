@@ -59,6 +59,14 @@ class CustomerLimits:
         """Before this case may stop waiting or end again."""
         return await self.limiter.wait(CASE_ACTIONS, "portal-case-action", str(case_id))
 
+    async def ban(self, address: str, seconds: float) -> None:
+        """Turn this address's new sockets away for `seconds` (it flooded)."""
+        await self.limiter.block(seconds, "portal-flooder", address)
+
+    async def banned_for(self, address: str) -> float:
+        """Seconds left before this address may open a socket again (0: it may)."""
+        return await self.limiter.blocked_for("portal-flooder", address)
+
     async def confirmation(self, email: str) -> float:
         """Before another support-request confirmation may go to `email`."""
         return await self.limiter.wait(CONFIRMATIONS, "portal-confirmation", email.strip().lower())

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/chat"
 FLOOD_DISCONNECT = 200  # refused events in a row before a socket is cut off
+FLOOD_BAN_SECONDS = 30.0  # then its address may not open a new socket for this long
 MAX_TOKEN = 100  # a case token is 43 characters
 Handler = Callable[[str, int, Any], Awaitable[dict[str, Any]]]
 MarkWriter = Callable[[ServiceContext, int, int], Awaitable[object]]
@@ -148,10 +149,13 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return {"ok": False, "error": "unavailable"}
 
     async def _refused(self, sid: str) -> None:
-        """A socket that keeps going over its limits is cut off (it may reconnect, limited)."""
+        """A socket that keeps going over its limits is cut off, and its address may not open
+        another for a while (turned away before the WebSocket handshake: see `attach`)."""
         self.refusals[sid] += 1
         if self.refusals[sid] >= FLOOD_DISCONNECT:
             self.refusals.pop(sid, None)
+            session = await self._session(sid)
+            await self.limits.ban(str(session.get("address")), FLOOD_BAN_SECONDS)
             log.warning("portal: socket disconnected for flooding")
             await self.disconnect(sid)
 

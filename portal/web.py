@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 import socketio
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from pydantic import ValidationError
 
 from bridge import views
@@ -334,6 +335,22 @@ def _problem_key(problem: InvalidInput) -> str:
     return problem.code if problem.code in ("email", "too_long") else "required"
 
 
+def _turn_away_flooders(limits: CustomerLimits, addresses: ClientAddresses) -> Middleware:
+    """A new Socket.IO connection from an address cut off for flooding gets a bare 429 before
+    any handshake work; existing connections (their requests carry a `sid`) are not touched."""
+
+    @web.middleware
+    async def turn_away(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/socket.io/") and "sid" not in request.query:
+            wait = await limits.banned_for(addresses.of_request(request))
+            if wait > 0:
+                retry = str(max(1, math.ceil(wait)))
+                return web.Response(status=429, text="rate_limited", headers={"Retry-After": retry})
+        return await handler(request)
+
+    return turn_away
+
+
 async def _no_sniffing(_request: web.BaseRequest, response: web.StreamResponse) -> None:
     """Browsers must take every answer as the type we say (a transcript is never a page)."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -353,6 +370,7 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
     limits = CustomerLimits()
     addresses = ClientAddresses(settings.trusted_proxy_networks)
     app.on_response_prepare.append(_no_sniffing)
+    app.middlewares.append(_turn_away_flooders(limits, addresses))
     origins = Origins(ctx, public_url)
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     if redis_url is None:

@@ -30,6 +30,10 @@ async def eventually(check: Any, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _false_when(value: bool) -> bool:
+    return not value
+
+
 async def test_an_event_named_connect_or_disconnect_does_not_run_the_servers_handlers(
     site: Site,
 ) -> None:
@@ -104,6 +108,12 @@ async def test_a_flooding_socket_is_refused_cheaply_then_cut_off_while_others_ch
         assert hello["ok"]
         sent = await other.call("send", {"text": "still here"}, namespace="/chat")
         assert sent["ok"]
+        # Cut off, and its address turned away before any handshake work for a while.
+        await eventually(lambda: _false_when(flooder.connected))
+        async with aiohttp.ClientSession() as http:
+            handshake = await http.get(f"{site.url}/socket.io/?EIO=4&transport=polling")
+            assert handshake.status == 429
+            assert int(handshake.headers["Retry-After"]) > 0
     finally:
         await flooder.disconnect()
         await other.disconnect()
