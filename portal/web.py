@@ -367,12 +367,13 @@ def _frame_policy(response: web.Response, portal: Portal) -> None:
 def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> SocketPush:
     """Add the portal's routes and Socket.IO server to `app`; returns the push to wire in."""
     public_url = settings.public_url
-    limits = CustomerLimits()
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    # Several workers count every customer's actions together, through Redis.
+    limits = CustomerLimits(redis_url or "memory://")
     addresses = ClientAddresses(settings.trusted_proxy_networks)
     app.on_response_prepare.append(_no_sniffing)
     app.middlewares.append(_turn_away_flooders(limits, addresses))
     origins = Origins(ctx, public_url)
-    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     if redis_url is None:
         ctx.bus.published.append(origins.on_events)
     else:
@@ -413,4 +414,9 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
         yield
 
     app.cleanup_ctx.append(load_origins)
+
+    async def close_limits(_app: web.Application) -> None:
+        await limits.limiter.aclose()
+
+    app.on_cleanup.append(close_limits)
     return SocketPush(server)

@@ -38,6 +38,11 @@ class SlackBridge:
     signing_secret: str | None = field(repr=False)  # set: HTTP mode (/slack/events)
 
 
+def shared_limits(settings: Settings) -> str:
+    """Where limits are counted: Redis when workers share one, else this process's memory."""
+    return settings.redis_url.get_secret_value() if settings.redis_url else "memory://"
+
+
 def build_slack(
     settings: Settings,
     services: ServiceContext,
@@ -54,7 +59,8 @@ def build_slack(
     )
     deliverer = SlackDeliverer(
         services.db,
-        SlackCalls(delivery_client, pacing or ChannelPacing()),
+        # Slack's per-channel limit is the workspace's, not a worker's: shared through Redis.
+        SlackCalls(delivery_client, pacing or ChannelPacing(storage_uri=shared_limits(settings))),
         services.clock,
         HANDLERS,
         policy,

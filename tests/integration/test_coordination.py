@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 
+from portal.limits import CustomerLimits
 from storage.uow import Database
 from storage.worker_slot import WorkerSlot, WorkerSlotTaken
+from tests.unit.test_rate_limits import redis_answers
 
 
 async def test_one_worker_holds_a_sweep_and_another_takes_over_when_it_is_done(
@@ -57,3 +60,17 @@ async def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path: Pat
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_workers_sharing_a_redis_count_one_customers_openings_together() -> None:
+    if not redis_answers():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    redis_url = "redis://127.0.0.1:6379/15"
+    worker_a, worker_b = CustomerLimits(redis_url), CustomerLimits(redis_url)
+    address = f"203.0.113.7-{uuid.uuid4().hex[:8]}"
+    try:
+        allowed = [await (worker_a if n % 2 else worker_b).opening(address) == 0 for n in range(12)]
+    finally:
+        await worker_a.limiter.aclose()
+        await worker_b.limiter.aclose()
+    assert allowed.count(True) == 10  # the same ten as one worker allows, not twenty
