@@ -59,6 +59,34 @@ async def _with_services(
         await components.db.dispose()
 
 
+EXIT_PROBLEMS = 1
+
+
+async def _doctor(settings: Settings) -> int:
+    """Print one line per problem with its fix (or that all is well); 1 if any."""
+    from bridge import views
+    from bridge.slack.doctor import checkup, setup_from
+
+    found: list[Portal] = []
+
+    async def load(ctx: ServiceContext) -> None:
+        found.extend(await views.portals(ctx))
+
+    await _with_services(settings, load)
+    report = await checkup(setup_from(settings), found)
+    if report.ok:
+        mode = "Socket Mode" if settings.slack_app_token else "the request URL"
+        print(
+            f"casebridge doctor: all good — the bot token, its scopes, {len(found)} portal "
+            f"channel(s) and {mode}."
+        )
+        return 0
+    print(f"casebridge doctor: {len(report.problems)} problem(s)")
+    for problem in report.problems:
+        print(f"✗ {problem}")
+    return EXIT_PROBLEMS
+
+
 def _portal_command(
     args: argparse.Namespace, public_url: str
 ) -> Callable[[ServiceContext], Awaitable[None]]:
@@ -132,6 +160,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
+    sub.add_parser(
+        "doctor",
+        help="check the Slack set-up: token, scopes, portal channels, Socket Mode or request URL",
+    )
     portal = sub.add_parser("portal", help="create and configure portals")
     verbs = portal.add_subparsers(dest="verb", required=True)
     create = verbs.add_parser("create")
@@ -220,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(migrate.upgrade(settings.database_url))
             print("database is up to date")
+        elif args.command == "doctor":
+            return asyncio.run(_doctor(settings))
         elif args.command == "portal":
             asyncio.run(_with_services(settings, _portal_command(args, settings.public_url)))
     except ConfigError as exc:

@@ -47,7 +47,16 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any failure to reach the database is "unhealthy"
         log.warning("health check: database unreachable: %s", exc)
         return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok", "delivery": _delivery(components)})
+    health: dict[str, object] = {
+        "status": "ok",
+        "database": "ok",
+        "delivery": _delivery(components),
+    }
+    if components.slack is not None and components.slack.health.checked_at is not None:
+        # What `casebridge doctor` found at start-up; a Slack problem is not the load
+        # balancer's business, so the status stays 200.
+        health["slack"] = components.slack.health.as_json()
+    return web.json_response(health)
 
 
 def _delivery(components: Components) -> dict[str, object]:

@@ -14,12 +14,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bridge import views
 from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.services.context import ServiceContext
 from bridge.settings import Settings
 from bridge.slack.calls import ChannelPacing, SlackCalls
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
+from bridge.slack.doctor import Report, Setup, checkup, setup_from, talks_to_real_slack
 from bridge.slack.listeners import Deps, cases, commands, email, home, inbound_email, messages
 from bridge.slack.outbox_writer import SlackOutbox
 from bridge.slack.people import People
@@ -36,6 +38,8 @@ class SlackBridge:
     listeners: Deps
     app_token: str | None = field(repr=False)  # set: Socket Mode
     signing_secret: str | None = field(repr=False)  # set: HTTP mode (/slack/events)
+    setup: Setup | None = field(default=None, repr=False)
+    health: Report = field(default_factory=Report)  # the start-up check's findings
 
 
 def shared_limits(settings: Settings) -> str:
@@ -80,7 +84,34 @@ def build_slack(
         deps,
         settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
         signing_secret=signing_secret,
+        setup=setup_from(settings),
     )
+
+
+async def _startup_checkup(bridge: SlackBridge) -> None:
+    """`casebridge doctor`'s checks, once at start-up: in the log and in /healthz."""
+    if bridge.setup is None:
+        return
+    # Our own request URL only answers once the server listens, a moment after start-up;
+    # the local stand-in delivers wherever it is told, so only real Slack's path is tried.
+    if talks_to_real_slack(bridge.setup):
+        await asyncio.sleep(2)
+    try:
+        portals = await views.portals(bridge.listeners.services)
+        report = await checkup(
+            bridge.setup,
+            portals,
+            bridge.app.client,
+            request_url=talks_to_real_slack(bridge.setup),
+        )
+    except Exception:  # a check-up must never take casebridge down
+        log.exception("the Slack start-up check failed")
+        return
+    bridge.health = report
+    for problem in report.problems:
+        log.warning("Slack set-up: %s", problem)
+    if report.ok:
+        log.info("Slack set-up: token, scopes and every portal's channel are fine")
 
 
 def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
@@ -118,7 +149,9 @@ def attach(web_app: web.Application, bridge: SlackBridge) -> None:
             )
             await handler.connect_async()  # type: ignore[no-untyped-call]
             log.info("connected to Slack in Socket Mode")
+        checking = asyncio.create_task(_startup_checkup(bridge), name="slack-checkup")
         yield
+        checking.cancel()
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         await bridge.listeners.drain()
