@@ -170,7 +170,11 @@ class SocketModeServer:
             {
                 "type": "hello",
                 "num_connections": len(self.connections) + 1,
-                "debug_info": {"host": "slackemu", "approximate_connection_time": 3600},
+                "debug_info": {
+                    "host": "slackemu",
+                    "build_number": 1,
+                    "approximate_connection_time": 3600,
+                },
                 "connection_info": {"app_id": "A0CASEBR"},
             }
         )
@@ -236,7 +240,13 @@ class SocketModeServer:
         """Ask every connected client to reconnect, as Slack does every few hours."""
         for ws in list(self.connections):
             await ws.send_json(
-                {"type": "disconnect", "reason": reason, "debug_info": {"host": "slackemu"}}
+                {
+                    "type": "disconnect",
+                    "reason": reason,
+                    "num_connections": len(self.connections),
+                    "debug_info": {"host": "slackemu"},
+                    "connection_info": {"app_id": "A0CASEBR"},
+                }
             )
 
     async def drop_all(self) -> None:

@@ -92,7 +92,7 @@ class SlackEmu(EmulatorServer):
         await self.changed()
         event = payloads.message_event(message, where)
         if subtype == "thread_broadcast" and message.thread_ts:
-            event["root"] = self.workspace.find(where.id, message.thread_ts).to_api()
+            event["root"] = payloads.thread_root(self.workspace.find(where.id, message.thread_ts))
         self.emit_event(event)
         return message
 

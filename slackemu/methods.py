@@ -145,8 +145,6 @@ async def chat_post_message(emu: EmulatorServer, p: Params) -> dict[str, Any]:
 
 async def chat_update(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     channel = _resolve_channel(emu, p.need("channel"))
-    if channel.is_archived:
-        raise SlackError("is_archived")
     message = emu.workspace.find(channel.id, p.need("ts"))
     if message.bot_id != BOT_ID:
         raise SlackError("cant_update_message")
@@ -183,7 +181,11 @@ async def chat_delete(emu: EmulatorServer, p: Params) -> dict[str, Any]:
 
 
 async def chat_post_ephemeral(emu: EmulatorServer, p: Params) -> dict[str, Any]:
-    channel = _postable(emu, p.need("channel"))
+    channel = _resolve_channel(emu, p.need("channel"))
+    if channel.is_archived:
+        raise SlackError("is_archived")
+    if BOT_USER_ID not in channel.members:  # Slack's answer here, unlike chat.postMessage's
+        raise SlackError("channel_not_found")
     user = emu.workspace.user(p.need("user"))
     if user.id not in channel.members:
         raise SlackError("user_not_in_channel")
@@ -347,7 +349,11 @@ async def conversations_history(emu: EmulatorServer, p: Params) -> dict[str, Any
 
 async def conversations_replies(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     channel = _bot_channel(emu, p.need("channel"))
-    thread = [m for m in emu.workspace.thread(channel.id, p.need("ts")) if m.ephemeral_to is None]
+    try:
+        found = emu.workspace.thread(channel.id, p.need("ts"))
+    except SlackError:
+        raise SlackError("thread_not_found") from None
+    thread = [m for m in found if m.ephemeral_to is None]
     chunk, following = _page(thread, p, default=1000)
     return {
         "messages": [m.to_api() for m in chunk],

@@ -45,9 +45,33 @@ def message_event(message: Message, channel: Channel) -> dict[str, Any]:
     event.update(channel=channel.id, event_ts=message.ts, channel_type=channel.channel_type)
     if not message.bot_id:
         event["client_msg_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, message.ts))
+        if message.text and "blocks" not in event:  # what Slack's clients send
+            event["blocks"] = rich_text(message.text, message.ts)
     if message.thread_ts and message.thread_ts != message.ts:
         event["parent_user_id"] = message.user
     return event
+
+
+def rich_text(text: str, ts: str) -> list[dict[str, Any]]:
+    """A person's plain message as the rich_text block Slack's clients attach to it."""
+    return [
+        {
+            "type": "rich_text",
+            "block_id": uuid.uuid5(uuid.NAMESPACE_OID, ts).hex[:4],
+            "elements": [
+                {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+            ],
+        }
+    ]
+
+
+def thread_root(parent: Message) -> dict[str, Any]:
+    """The thread's first message as a `thread_broadcast` event carries it in `root`."""
+    root = parent.to_api()
+    if not parent.bot_id:
+        root["client_msg_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, parent.ts))
+    root["is_locked"] = False
+    return root
 
 
 def channel_join_event(
