@@ -119,7 +119,7 @@ async def test_membership_archives_tokens_and_scopes_answer_as_slack_does(
     async def refused(method: str, **kwargs: Any) -> dict[str, Any]:
         with pytest.raises(SlackApiError) as raised:
             await getattr(client, method)(**kwargs)
-        data: dict[str, Any] = raised.value.response.data  # type: ignore[assignment]
+        data: dict[str, Any] = raised.value.response.data
         api_name = method.replace("_", ".", 1)
         assert data["error"] in set(SPEC[api_name]["errors"]) | EVERY_METHOD
         return data
@@ -167,7 +167,7 @@ IMAGE_ONLY = {"thumb_", "original_", "media_display_type"}
 
 def without_image_fields(sample: dict[str, Any]) -> dict[str, Any]:
     """A recorded file_share event minus what only an image upload carries."""
-    event = json.loads(json.dumps(sample["event"]))
+    event: dict[str, Any] = json.loads(json.dumps(sample["event"]))
     for shared in event["files"]:
         for key in list(shared):
             if any(key.startswith(prefix) for prefix in IMAGE_ONLY):
