@@ -63,7 +63,7 @@ def bootstrap(
         db=db, clock=clock or SystemClock(), bus=EventBus(), policies=policies_from(settings)
     )
     # Without an explicit push, the portal's Socket.IO server is plugged in when it is attached.
-    updates = CustomerUpdates(db, push or NoCustomerPush())
+    updates = CustomerUpdates(push or NoCustomerPush())
     services.bus.published.append(updates)
     slack = None
     if settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token):
@@ -71,9 +71,7 @@ def bootstrap(
     mail = None
     if settings.smtp_url:
         sender = SmtpSender(SmtpConfig.from_url(settings.smtp_url.get_secret_value()))
-        mail = MailDeliverer(
-            db, services.clock, sender, settings.mail_from, settings.public_url, delivery
-        )
+        mail = MailDeliverer(services, sender, settings.mail_from, settings.public_url, delivery)
         services.bus.staging.append(MailOutbox(services.clock))
         services.bus.published.append(mail.on_events)
     inbound = None

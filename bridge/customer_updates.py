@@ -20,14 +20,12 @@ from bridge.core.events import (
     Event,
 )
 from bridge.ports import CustomerPush
-from storage.uow import Database
 
 
 class CustomerUpdates:
     """After-commit handler: turns events into pushes to the case's browser."""
 
-    def __init__(self, db: Database, push: CustomerPush) -> None:
-        self.db = db
+    def __init__(self, push: CustomerPush) -> None:
         self.push = push
 
     async def __call__(self, events: Sequence[Event]) -> None:
@@ -36,24 +34,23 @@ class CustomerUpdates:
             if update is not None:
                 await self.push.push(event.case_id, *update)  # type: ignore[attr-defined]
 
-    async def _agent_name(self, agent_id: str) -> str:
-        async with self.db.read() as uow:
-            agent = await uow.agents.get(agent_id)
-        return agent.display_name if agent else "An agent"
+    @staticmethod
+    def _name(name: str) -> str:
+        return name or "An agent"
 
     async def _update_for(self, event: Event) -> tuple[str, dict[str, Any]] | None:
         if isinstance(event, AgentMessagePosted):
             return "agent_message", {
                 "id": event.message_id,
                 "text": event.text,
-                "author": await self._agent_name(event.agent_id),
+                "author": self._name(event.agent_name),
             }
         if isinstance(event, CaseOpened) and event.assignee:
-            return "agent_joined", {"agent": await self._agent_name(event.assignee)}
+            return "agent_joined", {"agent": self._name(event.assignee_name)}
         if isinstance(event, CaseClaimed | CaseHandedOut | CaseReopened):
-            return "agent_joined", {"agent": await self._agent_name(event.agent_id)}
+            return "agent_joined", {"agent": self._name(event.agent_name)}
         if isinstance(event, AgentLeftCase):
-            return "agent_left", {"agent": await self._agent_name(event.agent_id)}
+            return "agent_left", {"agent": self._name(event.agent_name)}
         if isinstance(event, CaseResolved | ChatEnded | CaseDeleted):
             return "chat_ended", {}
         if isinstance(event, CustomerWarnedOfWait):

@@ -154,7 +154,7 @@ class Case:
     ) -> Change:
         return Change(action, self, new, dict(expect), events)
 
-    def claim(self, agent_id: str, now: datetime) -> Change:
+    def claim(self, agent_id: str, now: datetime, agent_name: str = "") -> Change:
         """Unassigned → assigned to `agent_id`; only while nobody else has claimed it."""
         if not self.deleted and self.status is CaseStatus.ASSIGNED:
             raise AlreadyClaimed(self.reference, self.assignee_id)
@@ -163,10 +163,10 @@ class Case:
             "claim",
             self._assigned(agent_id, now),
             {"status": CaseStatus.UNASSIGNED},
-            CaseClaimed(self.id, agent_id),
+            CaseClaimed(self.id, agent_id, agent_name),
         )
 
-    def hand_out(self, agent_id: str, now: datetime) -> Change:
+    def hand_out(self, agent_id: str, now: datetime, agent_name: str = "") -> Change:
         """The queue gives this waiting case to `agent_id`; only while it is still queued."""
         self._move(CaseStatus.ASSIGNED, "claim")  # a hand-out is the queue claiming for them
         if not self.queued:
@@ -175,7 +175,7 @@ class Case:
             "hand out",
             self._assigned(agent_id, now),
             {"status": CaseStatus.UNASSIGNED, "queued": True},
-            CaseHandedOut(self.id, agent_id),
+            CaseHandedOut(self.id, agent_id, agent_name),
         )
 
     def _assigned(self, agent_id: str, now: datetime) -> Case:
@@ -201,17 +201,16 @@ class Case:
             CaseResolved(self.id, agent_id),
         )
 
-    def reopen(self, agent_id: str, now: datetime) -> Change:
+    def reopen(self, agent_id: str, now: datetime, agent_name: str = "") -> Change:
         """Resolved → assigned to the agent who reopened it."""
         self._move(CaseStatus.ASSIGNED, "reopen")
         new = replace(
             self, status=CaseStatus.ASSIGNED, assignee_id=agent_id, claimed_at=now, resolved_at=None
         )
-        return self._change(
-            "reopen", new, {"status": CaseStatus.RESOLVED}, CaseReopened(self.id, agent_id)
-        )
+        event = CaseReopened(self.id, agent_id, agent_name)
+        return self._change("reopen", new, {"status": CaseStatus.RESOLVED}, event)
 
-    def leave(self, agent_id: str) -> Change:
+    def leave(self, agent_id: str, agent_name: str = "") -> Change:
         """The assignee steps away: assigned → unassigned, open for someone else to claim."""
         self._move(CaseStatus.UNASSIGNED, "leave")
         if self.assignee_id != agent_id:
@@ -220,7 +219,7 @@ class Case:
             "leave",
             replace(self, status=CaseStatus.UNASSIGNED, assignee_id=None, claimed_at=None),
             {"status": CaseStatus.ASSIGNED, "assignee_id": agent_id},
-            AgentLeftCase(self.id, agent_id),
+            AgentLeftCase(self.id, agent_id, agent_name),
         )
 
     def convert_to_support_request(self, now: datetime, reason: str) -> Change:

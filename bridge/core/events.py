@@ -1,8 +1,13 @@
-"""Everything that happened, in the past tense. Adapters (Slack, portal, mail) react to these."""
+"""Everything that happened, in the past tense. Adapters (Slack, portal, mail) react to these.
+
+Events carry what their handlers show (display names…), so a handler need not read the case
+or the agent again. Those descriptive fields are left out of equality: two events are the
+same when the same thing happened, whatever the agent was called at the time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -21,11 +26,14 @@ class CaseOpened(CaseEvent):
     alert: tuple[str, ...]
     assignee: str | None
     queued: bool
+    assignee_name: str = field(default="", compare=False)
+    support_request: bool = False
 
 
 @dataclass(frozen=True)
 class CaseClaimed(CaseEvent):
     agent_id: str
+    agent_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class CaseHandedOut(CaseEvent):
     """The queue gave a waiting case to an agent who became available."""
 
     agent_id: str
+    agent_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,13 @@ class CaseResolved(CaseEvent):
 @dataclass(frozen=True)
 class CaseReopened(CaseEvent):
     agent_id: str
+    agent_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
 class AgentLeftCase(CaseEvent):
     agent_id: str
+    agent_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ class CaseDeleted(CaseEvent):
 class CustomerMessagePosted(CaseEvent):
     message_id: int
     text: str
+    customer_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class AgentMessagePosted(CaseEvent):
     message_id: int
     agent_id: str
     text: str
+    agent_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -160,3 +173,39 @@ class AgentRepliesSeen(CaseEvent):
     """The customer's page showed these agent replies."""
 
     message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class InternalNoteKept(CaseEvent):
+    """An agent wrote an internal note (//…) in the case's thread: it stays in Slack, marked."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class EmailBounced(CaseEvent):
+    """An email to the customer was refused for good; the team should know it never arrived."""
+
+    address: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class AgentAnswered(Event):
+    """An agent's action got an answer only they see (a refusal, a note, device info)."""
+
+    channel: str
+    user: str
+    text: str
+    case_id: int | None = None
+    thread_ts: str | None = None
+    blocks: tuple[dict[str, object], ...] = ()
+    response_url: str | None = None  # the click's own way back, when there is one
+
+
+@dataclass(frozen=True)
+class HomeRequested(Event):
+    """An agent opened the app's Home tab or pressed one of its buttons: show them the state."""
+
+    agent_id: str

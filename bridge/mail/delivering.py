@@ -5,19 +5,17 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any
 
-from bridge.clock import Clock
 from bridge.core.cases import Case, CaseType
-from bridge.core.text import escape_mrkdwn
 from bridge.links import portal_url, slack_message_link
 from bridge.mail import compose
 from bridge.mail.outbox_writer import EMAIL, SEND
 from bridge.mail.sender import SmtpSender
 from bridge.outbox.deliverer import DeliveryPolicy, OutboxDeliverer
 from bridge.outbox.errors import Permanent
-from bridge.slack import operations as op
-from bridge.slack.delivering import SLACK
+from bridge.services import notices
+from bridge.services.context import ServiceContext
 from storage.repositories.outbox import OutboxItem
-from storage.uow import Database, UnitOfWork
+from storage.uow import UnitOfWork
 
 
 class MailDeliverer(OutboxDeliverer):
@@ -25,14 +23,14 @@ class MailDeliverer(OutboxDeliverer):
 
     def __init__(
         self,
-        db: Database,
-        clock: Clock,
+        services: ServiceContext,
         sender: SmtpSender,
         mail_from: str,
         public_url: str,
         policy: DeliveryPolicy | None = None,
     ) -> None:
-        super().__init__(db, clock, {SEND: send_mail}, policy)
+        super().__init__(services.db, services.clock, {SEND: send_mail}, policy)
+        self.services = services
         self.sender, self.mail_from, self.public_url = sender, mail_from, public_url
 
 
@@ -104,26 +102,8 @@ async def send_mail(d: MailDeliverer, item: OutboxItem) -> dict[str, Any]:
         answer = await d.sender.send(message)
     except Permanent as refused:
         if item.payload["template"] != "agent_alert":
-            await _report_in_thread(d, case, f"{refused}")
+            # Recorded as what happened; Slack (when connected) tells the case's thread.
+            await notices.email_bounced(d.services, case.id, case.customer.email, f"{refused}")
         raise
     # No recipient in the result: the outbox keeps no customer address once the mail is out.
     return {"message_id": str(message["Message-ID"]), "smtp": answer}
-
-
-async def _report_in_thread(d: MailDeliverer, case: Case, problem: str) -> None:
-    """Agents learn in the case's thread that the customer did not get the email."""
-    async with d.db.uow() as uow:
-        await uow.outbox.add(
-            kind=SLACK,
-            ordering_key=f"case:{case.id}",
-            operation=op.THREAD_POST,
-            case_id=case.id,
-            now=d.clock.now(),
-            payload={
-                "case_id": case.id,
-                "username": "",
-                "text": f":warning: The email to {escape_mrkdwn(case.customer.email)} "
-                f"could not be delivered: {escape_mrkdwn(problem)}",
-            },
-        )
-        await uow.commit()

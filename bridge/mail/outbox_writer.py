@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from bridge.clock import Clock
-from bridge.core.cases import CaseType
 from bridge.core.events import (
     CaseConverted,
     CaseOpened,
@@ -41,8 +40,7 @@ class MailOutbox:
             if isinstance(event, CaseConverted):
                 await self._request(uow, event.case_id)
             elif isinstance(event, CaseOpened):
-                case = await uow.cases.get(event.case_id)
-                if case is not None and case.type is CaseType.SUPPORT_REQUEST:
+                if event.support_request:
                     await self._request(uow, event.case_id)
                 else:
                     await self._alert_agents(uow, event.case_id, list(event.alert), "live chat")

@@ -5,21 +5,19 @@ from __future__ import annotations
 import logging
 
 from bridge.core.cases import Change
-from bridge.core.events import AgentMessagePosted, Event
-from bridge.core.text import clean_message
-from bridge.services.changes import by_id, change_case, load_case
+from bridge.core.events import AgentMessagePosted, Event, InternalNoteKept
+from bridge.core.text import clean_message, is_internal_note
+from bridge.services.changes import by_id, change_case, display_name, load_case
 from bridge.services.context import ServiceContext, commit
 from storage.uow import UnitOfWork
-
-__all__ = ["claim", "delete_case", "leave", "load_case", "post_agent_message", "reopen", "resolve"]
 
 log = logging.getLogger(__name__)
 
 
 async def claim(ctx: ServiceContext, case_id: int, agent_id: str) -> list[Event]:
     """Assign an unassigned case to `agent_id`; exactly one of many concurrent claims wins."""
-    now = ctx.clock.now()
-    return await change_case(ctx, by_id(case_id), lambda case: case.claim(agent_id, now))
+    now, name = ctx.clock.now(), await display_name(ctx, agent_id)
+    return await change_case(ctx, by_id(case_id), lambda case: case.claim(agent_id, now, name))
 
 
 async def resolve(
@@ -34,13 +32,25 @@ async def resolve(
 
 async def reopen(ctx: ServiceContext, case_id: int, agent_id: str) -> list[Event]:
     """Resolved → assigned to whoever reopened it."""
-    now = ctx.clock.now()
-    return await change_case(ctx, by_id(case_id), lambda case: case.reopen(agent_id, now))
+    now, name = ctx.clock.now(), await display_name(ctx, agent_id)
+    return await change_case(ctx, by_id(case_id), lambda case: case.reopen(agent_id, now, name))
 
 
 async def leave(ctx: ServiceContext, case_id: int, agent_id: str) -> list[Event]:
     """The assignee steps away; the case is unassigned again for someone else to claim."""
-    return await change_case(ctx, by_id(case_id), lambda case: case.leave(agent_id))
+    name = await display_name(ctx, agent_id)
+    return await change_case(ctx, by_id(case_id), lambda case: case.leave(agent_id, name))
+
+
+async def keep_internal_note(
+    ctx: ServiceContext, case_id: int, text: str, channel: str, ts: str
+) -> bool:
+    """True when the thread message is an internal note (//…): it stays in Slack, marked."""
+    if not is_internal_note(text):
+        return False
+    async with ctx.db.uow() as uow:
+        await commit(ctx, uow, [InternalNoteKept(case_id, channel, ts)])
+    return True
 
 
 async def post_agent_message(
@@ -75,7 +85,8 @@ async def post_agent_message(
             now=now,
             slack_ts=slack_ts,
         )
-        events: list[Event] = [AgentMessagePosted(case_id, message.id, agent_id, body)]
+        name = agent.display_name if agent else ""
+        events: list[Event] = [AgentMessagePosted(case_id, message.id, agent_id, body, name)]
         await commit(ctx, uow, events)
     return events
 

@@ -26,6 +26,13 @@ async def load_case(uow: UnitOfWork, case_id: int) -> Case:
     return case
 
 
+async def display_name(ctx: ServiceContext, agent_id: str) -> str:
+    """What the customer's page calls the agent ("" when we do not know them yet)."""
+    async with ctx.db.read() as uow:
+        agent = await uow.agents.get(agent_id)
+    return agent.display_name if agent else ""
+
+
 def by_id(case_id: int) -> Find:
     """Find the case by its id."""
 

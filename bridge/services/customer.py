@@ -67,7 +67,9 @@ async def post_customer_message(
         message = await uow.cases.add_message(
             case.id, direction="customer", author=case.customer.full_name, text=body, now=now
         )
-        events: list[Event] = [CustomerMessagePosted(case.id, message.id, body)]
+        events: list[Event] = [
+            CustomerMessagePosted(case.id, message.id, body, case.customer.full_name)
+        ]
         await commit(ctx, uow, events)
     return events
 

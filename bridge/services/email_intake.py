@@ -77,7 +77,9 @@ async def _into_case(
     )
     events: list[Event] = []
     if case.status is CaseStatus.RESOLVED and case.assignee_id:
-        reopened = case.reopen(case.assignee_id, now)
+        assignee = await uow.agents.get(case.assignee_id)
+        name = assignee.display_name if assignee else ""
+        reopened = case.reopen(case.assignee_id, now, name)
         if await uow.cases.apply(reopened):
             events += reopened.events
     events.append(

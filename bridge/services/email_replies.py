@@ -21,7 +21,7 @@ def default_subject(reference: str) -> str:
 
 async def may_reply(ctx: ServiceContext, case_id: int, agent_id: str) -> Case:
     """The case, if `agent_id` may answer it by email now; else the core's refusal."""
-    async with ctx.db.uow() as uow:
+    async with ctx.db.read() as uow:
         case = await load_case(uow, case_id)
     case.check_email_reply(agent_id)
     return case

@@ -88,6 +88,11 @@ async def _reopened(ctx: ServiceContext, request_key: str) -> OpenedCase | None:
     return OpenedCase(case, token, [])
 
 
+async def _display_name(uow: UnitOfWork, agent_id: str | None) -> str:
+    agent = await uow.agents.get(agent_id) if agent_id else None
+    return agent.display_name if agent else ""
+
+
 async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
     """Record a new case from the portal and decide who hears of it (once per request id)."""
     request_key = hash_token(request.request_id) if request.request_id else None
@@ -164,7 +169,15 @@ async def _open_new(ctx: ServiceContext, request: NewCase, request_key: str | No
                 case.id, direction="customer", author=customer.full_name, text=question, now=now
             )
         events: list[Event] = [
-            CaseOpened(case.id, portal.id, decision.alert, decision.assignee, decision.queued)
+            CaseOpened(
+                case.id,
+                portal.id,
+                decision.alert,
+                decision.assignee,
+                decision.queued,
+                await _display_name(uow, decision.assignee),
+                support_request=case.type is CaseType.SUPPORT_REQUEST,
+            )
         ]
         await commit(ctx, uow, events)
     return OpenedCase(case, token, events)

@@ -24,11 +24,14 @@ async def hand_out_queued(ctx: ServiceContext) -> list[Event]:
                 continue
             cursor = await uow.agents.cursor(portal.id)
             slots = await uow.agents.slots()
+            names = {a.slack_user_id: a.display_name for a in await uow.agents.all()}
             for case in waiting:
                 agent_id = select_queue(slots, cursor)
                 if agent_id is None:
                     break
-                hand_out = partial(Case.hand_out, agent_id=agent_id, now=now)
+                hand_out = partial(
+                    Case.hand_out, agent_id=agent_id, now=now, agent_name=names.get(agent_id, "")
+                )
                 try:
                     change = await settle(uow, case, hand_out, by_id(case.id))
                 except DomainError:

@@ -14,6 +14,7 @@ from bridge.clock import Clock
 from bridge.core.agents import Agent
 from bridge.core.cases import format_reference
 from bridge.core.events import (
+    AgentAnswered,
     AgentLeftCase,
     AgentMessagePosted,
     AgentRepliesDelivered,
@@ -30,8 +31,11 @@ from bridge.core.events import (
     ChatEnded,
     CustomerEmailed,
     CustomerMessagePosted,
+    EmailBounced,
     EmailReplyQueued,
     Event,
+    HomeRequested,
+    InternalNoteKept,
     UnmatchedEmailReceived,
     UnseenReplyQueued,
 )
@@ -41,6 +45,8 @@ from bridge.slack.blocks import PREVIEW_CHARS, PREVIEW_LINES, customer_line, cus
 from bridge.slack.delivering import SLACK
 from bridge.slack.email_blocks import unmatched_email_dm
 from storage.uow import UnitOfWork
+
+NOTE_REACTION = "lock"  # marks an internal note in the thread: it was not sent
 
 
 def case_key(case_id: int) -> str:
@@ -64,7 +70,9 @@ class SlackOutbox:
         # Lists and counts change with a case's state, not with its messages.
         if any(
             isinstance(e, CaseEvent)
-            and not isinstance(e, CustomerMessagePosted | AgentMessagePosted)
+            and not isinstance(
+                e, CustomerMessagePosted | AgentMessagePosted | InternalNoteKept | EmailBounced
+            )
             for e in events
         ):
             homes |= {slot.id for slot in await uow.agents.slots() if slot.available}
@@ -103,8 +111,7 @@ class SlackOutbox:
             await self._alert(uow, event.case_id, list(event.alert), direct=bool(event.assignee))
             return set(event.alert)
         if isinstance(event, CustomerMessagePosted):
-            case = await uow.cases.get(event.case_id)
-            name = case.customer.full_name if case else "Customer"
+            name = event.customer_name or "Customer"
             await self._add(
                 uow,
                 event.case_id,
@@ -139,7 +146,7 @@ class SlackOutbox:
         if isinstance(event, EmailReplyQueued):
             await self._email_note(uow, event)
             return {event.agent_id}
-        if isinstance(event, AvailabilityChanged):
+        if isinstance(event, AvailabilityChanged | HomeRequested):
             return {event.agent_id}
         if isinstance(event, AgentRepliesDelivered | AgentRepliesSeen):
             for message_id in event.message_ids:
@@ -147,6 +154,29 @@ class SlackOutbox:
             return set()
         if isinstance(event, UnseenReplyQueued):
             await self._mark_fate(uow, event.case_id, event.message_id)
+            return set()
+        if isinstance(event, AgentAnswered):
+            await self._ephemeral(uow, event)
+            return set()
+        if isinstance(event, InternalNoteKept):
+            await self._add(
+                uow,
+                event.case_id,
+                op.REACTION,
+                {"channel": event.channel, "ts": event.ts, "name": NOTE_REACTION},
+            )
+            return set()
+        if isinstance(event, EmailBounced):
+            await self._add(
+                uow,
+                event.case_id,
+                op.THREAD_POST,
+                {
+                    "username": "",
+                    "text": f":warning: The email to {escape_mrkdwn(event.address)} "
+                    f"could not be delivered: {escape_mrkdwn(event.problem)}",
+                },
+            )
             return set()
         if isinstance(event, CustomerEmailed):
             await self._customer_email(uow, event)
@@ -170,6 +200,30 @@ class SlackOutbox:
         """One pending mark per reply: it shows the reply's latest fate when it goes out."""
         await self._add_once(
             uow, f"fate:{message_id}", op.FATE_MARK, {"case_id": case_id, "message_id": message_id}
+        )
+
+    async def _ephemeral(self, uow: UnitOfWork, event: AgentAnswered) -> None:
+        """A private answer to one agent, delivered like everything else we send."""
+        case_id, user, response_url = event.case_id, event.user, event.response_url
+        payload: dict[str, Any] = {
+            "channel": event.channel,
+            "user": user,
+            "text": event.text,
+            "blocks": list(event.blocks) or None,
+        }
+        if response_url:
+            # With the click's response_url it goes out on the agent's own lane, through that
+            # URL (no Web API tier), without waiting behind the case's other work.
+            payload["response_url"] = response_url
+        if event.thread_ts:
+            payload["thread_ts"] = event.thread_ts
+        await uow.outbox.add(
+            kind=SLACK,
+            ordering_key=case_key(case_id) if case_id and not response_url else f"user:{user}",
+            operation=op.EPHEMERAL,
+            case_id=case_id,
+            now=self.clock.now(),
+            payload=payload,
         )
 
     async def _customer_email(self, uow: UnitOfWork, event: CustomerEmailed) -> None:
@@ -255,60 +309,3 @@ class SlackOutbox:
                 op.ALERT_MENTION,
                 {"loud": [a.slack_user_id for a in loud], "quiet": [a.display_name for a in quiet]},
             )
-
-
-async def enqueue_ephemeral(
-    uow: UnitOfWork,
-    clock: Clock,
-    *,
-    channel: str,
-    user: str,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
-    case_id: int | None = None,
-    thread_ts: str | None = None,
-    response_url: str | None = None,
-) -> None:
-    """A private answer to one agent, delivered like everything else we send.
-
-    With the click's `response_url` it goes out on the agent's own lane, through that URL
-    (no Web API tier), without waiting behind the case's other work.
-    """
-    payload: dict[str, Any] = {"channel": channel, "user": user, "text": text, "blocks": blocks}
-    if response_url:
-        payload["response_url"] = response_url
-    await uow.outbox.add(
-        kind=SLACK,
-        ordering_key=case_key(case_id) if case_id and not response_url else f"user:{user}",
-        operation=op.EPHEMERAL,
-        case_id=case_id,
-        now=clock.now(),
-        payload={
-            **payload,
-            **({"thread_ts": thread_ts} if thread_ts else {}),
-        },
-    )
-
-
-async def enqueue_reaction(
-    uow: UnitOfWork, clock: Clock, *, channel: str, ts: str, name: str, case_id: int
-) -> None:
-    await uow.outbox.add(
-        kind=SLACK,
-        ordering_key=case_key(case_id),
-        operation=op.REACTION,
-        case_id=case_id,
-        now=clock.now(),
-        payload={"channel": channel, "ts": ts, "name": name},
-    )
-
-
-async def enqueue_home(uow: UnitOfWork, clock: Clock, agent_id: str) -> None:
-    if not await uow.outbox.has_pending(home_key(agent_id), op.HOME_PUBLISH):
-        await uow.outbox.add(
-            kind=SLACK,
-            ordering_key=home_key(agent_id),
-            operation=op.HOME_PUBLISH,
-            payload={"user": agent_id},
-            now=clock.now(),
-        )

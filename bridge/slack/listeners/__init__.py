@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from bridge.services import notices
 from bridge.services.context import ServiceContext
 from bridge.slack.delivering import SlackDeliverer
-from bridge.slack.outbox_writer import enqueue_ephemeral
 from bridge.slack.people import People
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -65,17 +65,6 @@ class Deps:
         response_url: str | None = None,
     ) -> None:
         """An ephemeral answer to `user` (in a thread if given), sent through the outbox."""
-        async with self.services.db.uow() as uow:
-            await enqueue_ephemeral(
-                uow,
-                self.services.clock,
-                channel=channel,
-                user=user,
-                text=text,
-                blocks=blocks,
-                case_id=case_id,
-                thread_ts=thread_ts,
-                response_url=response_url,
-            )
-            await uow.commit()
-        self.deliverer.wake()
+        await notices.answer_agent(
+            self.services, channel, user, text, case_id, blocks, thread_ts, response_url
+        )

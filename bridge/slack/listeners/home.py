@@ -8,19 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bridge.services import agents as agent_services
+from bridge.services import notices
 from bridge.slack import actions
 from bridge.slack.listeners import Deps
-from bridge.slack.outbox_writer import enqueue_home
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     ctx = deps.services
-
-    async def refresh(user: str) -> None:
-        async with ctx.db.uow() as uow:
-            await enqueue_home(uow, ctx.clock, user)
-            await uow.commit()
-        deps.deliverer.wake()
 
     @app.event("app_home_opened")
     @deps.tracked
@@ -28,7 +22,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event.get("tab", "home") != "home":
             return
         await deps.people.ensure(event["user"])
-        await refresh(event["user"])
+        await notices.refresh_home(ctx, event["user"])
 
     @app.action(actions.HOME_AVAILABLE)
     @deps.tracked
@@ -36,7 +30,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         agent = await deps.people.ensure(body["user"]["id"])
         await agent_services.set_availability(ctx, agent.slack_user_id, True)
-        await refresh(agent.slack_user_id)
+        await notices.refresh_home(ctx, agent.slack_user_id)
 
     @app.action(actions.HOME_UNAVAILABLE)
     @deps.tracked
@@ -44,7 +38,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         agent = await deps.people.ensure(body["user"]["id"])
         await agent_services.set_availability(ctx, agent.slack_user_id, False)
-        await refresh(agent.slack_user_id)
+        await notices.refresh_home(ctx, agent.slack_user_id)
 
     @app.action(re.compile(f"^{actions.HOME_PREFERENCE}_"))
     @deps.tracked
@@ -53,4 +47,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         name, _, state = str(action.get("value", "")).partition(":")
         agent = await deps.people.ensure(body["user"]["id"])
         await agent_services.set_preference(ctx, agent.slack_user_id, name, state == "on")
-        await refresh(agent.slack_user_id)
+        await notices.refresh_home(ctx, agent.slack_user_id)

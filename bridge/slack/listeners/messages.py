@@ -14,13 +14,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bridge import views
 from bridge.core.errors import InvalidInput
-from bridge.core.text import escape_mrkdwn, is_internal_note, plain_from_slack
+from bridge.core.text import escape_mrkdwn, plain_from_slack
 from bridge.services import casework
 from bridge.slack.listeners import Deps
-from bridge.slack.outbox_writer import enqueue_reaction
 from bridge.slack.subtypes import incoming
-
-NOTE_REACTION = "lock"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -39,18 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         case = await views.case_in_thread(ctx, reply.channel, reply.thread_ts)
         if case is None:
             return
-        if is_internal_note(reply.text):
-            async with ctx.db.uow() as uow:
-                await enqueue_reaction(
-                    uow,
-                    ctx.clock,
-                    channel=reply.channel,
-                    ts=reply.ts,
-                    name=NOTE_REACTION,
-                    case_id=case.id,
-                )
-                await uow.commit()
-            deps.deliverer.wake()
+        if await casework.keep_internal_note(ctx, case.id, reply.text, reply.channel, reply.ts):
             return
         relayed = False
         if reply.text.strip():
