@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bridge import views
 from bridge.core.cases import CaseStatus
 from bridge.services import casework
 from slackemu.delivery import COMMANDS, EVENTS, INTERACTIVE, Outcome
@@ -166,8 +167,7 @@ async def test_a_recorded_payload_replayed_into_casebridge(bridge: Casebridge, n
         body["actions"][0].update(action_id="case_resolve", value=str(case.id))
         assert acked(await slack.deliver(kind, body))
         await bridge.case_message(case.reference, contains="Resolved")
-        async with bridge.services.db.uow() as uow:
-            assert (await casework.load_case(uow, case.id)).status is CaseStatus.RESOLVED
+        assert (await views.case(bridge.services, case.id)).status is CaseStatus.RESOLVED
     elif name == "view_submission.json":
         # Carol submits a reply-by-email form for Bob's case: refused in the form itself
         body["user"]["id"] = "UCAROL"
