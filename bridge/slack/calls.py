@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -57,6 +58,7 @@ CHANNEL_PARKING = {
     "is_archived": "{where} is archived: un-archive it, or point the portal at another "
     "channel with /casebridge portal channel.",
 }
+log = logging.getLogger(__name__)
 WORKSPACE_PARKING = {
     "token_revoked": "The bot token was revoked: reinstall the app and set SLACK_BOT_TOKEN.",
     "invalid_auth": "SLACK_BOT_TOKEN is not valid: reinstall the app and set the new token.",
@@ -103,7 +105,7 @@ class SlackCalls:
                 await self.pacing.wait_turn(channel)
             self.board.check(scopes)  # parked while this call waited its turn
         try:
-            response = await getattr(self.client, method)(**kwargs)
+            response = await self._send(method, channel, kwargs)
         except SlackApiError as exc:
             raise await self._sorted(exc, method, channel) from None
         except aiohttp.ClientConnectorError as exc:  # never reached Slack
@@ -111,6 +113,22 @@ class SlackCalls:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise Transient(f"{type(exc).__name__}: {exc}") from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _send(self, method: str, channel: str | None, kwargs: dict[str, Any]) -> Any:
+        """The call itself; a post refused with not_in_channel is made once more after the
+        bot joins the channel itself (public channels; a private one still needs an invite)."""
+        try:
+            return await getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if method != "chat_postMessage" or not channel or data.get("error") != "not_in_channel":
+                raise
+            try:
+                await self.client.conversations_join(channel=channel)
+            except SlackApiError:
+                raise exc from None
+            log.info("joined %s, where a post was refused with not_in_channel", channel)
+            return await getattr(self.client, method)(**kwargs)
 
     async def _sorted(self, exc: SlackApiError, method: str, channel: str | None) -> DeliveryError:
         status = exc.response.status_code

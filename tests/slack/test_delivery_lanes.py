@@ -35,6 +35,8 @@ async def test_bot_not_in_the_channel_parks_it_tells_admins_and_resumes_in_order
 ) -> None:
     slack = bridge.slack
     slack.workspace.channel("C0SUPPORT").members.discard(BOT_USER_ID)  # someone removed the bot
+    # and the install predates channels:join, so casebridge cannot simply join back itself
+    slack.workspace.scopes.discard("channels:join")
 
     opened = await a_customer_opens_chat(bridge)
     for text in ("first", "second", "third"):
