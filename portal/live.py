@@ -28,6 +28,7 @@ from portal.limits import CustomerLimits
 from portal.origins import Origins
 from portal.schemas import SeenData, SendData, first_problem
 from portal.turns import Turns
+from portal.workers import LocalSockets
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +87,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         limits: CustomerLimits,
         origins: Origins,
         addresses: ClientAddresses,
+        sockets: LocalSockets | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self.ctx = ctx
         self.limits = limits
         self.origins = origins
         self.addresses = addresses
-        self.sockets_per_case: Counter[int] = Counter()
+        self.sockets = sockets or LocalSockets()
         self.presence_turns = Turns()
         self.present: dict[str, int] = {}  # sid → case, for sockets that really connected
         self.refusals: Counter[str] = Counter()
@@ -172,11 +174,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # written, or a second tab's arrival be missed, or the customer would look gone.
             async with self.presence_turns.of(token):
                 case = await customer.set_presence(self.ctx, token, connected=True)
-                self.sockets_per_case[case.id] += 1
+                await self.sockets.add(case.id, sid)
+                if self.sockets.shared:
+                    # Another worker's last tab may have closed between the two lines above
+                    # and marked the customer gone; now that this socket counts, say so again
+                    # (a read, and a write only if it did).
+                    case = await customer.set_presence(self.ctx, token, connected=True)
         except CaseNotFound:
             raise socketio.exceptions.ConnectionRefusedError("unknown_case") from None
         if not await self.origins.allowed_for_case(environ, case.portal_id):
-            await self._socket_gone(token, case.id)
+            await self._socket_gone(token, case.id, sid)
             raise socketio.exceptions.ConnectionRefusedError("origin_not_allowed")
         session = {"token": token, "case_id": case.id, "address": address}
         await self.save_session(sid, session | {"email": case.customer.email})
@@ -190,15 +197,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if case_id is None:
             return
         session = await self.get_session(sid)
-        await self._socket_gone(session["token"], case_id)
+        await self._socket_gone(session["token"], case_id, sid)
 
-    async def _socket_gone(self, token: str, case_id: int) -> None:
-        """One socket of the case is gone; the last one going marks the customer away."""
+    async def _socket_gone(self, token: str, case_id: int, sid: str) -> None:
+        """One socket of the case is gone; the last one going (on any worker) marks the
+        customer away."""
         async with self.presence_turns.of(token):
-            self.sockets_per_case[case_id] -= 1
-            if self.sockets_per_case[case_id] > 0:
+            if await self.sockets.remove(case_id, sid) > 0:
                 return
-            del self.sockets_per_case[case_id]
             with contextlib.suppress(CaseNotFound):  # deleted meanwhile
                 await customer.set_presence(self.ctx, token, connected=False)
 

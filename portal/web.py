@@ -30,6 +30,7 @@ from bridge.http_body import read_capped
 from bridge.links import portal_url, subdomain_of_host
 from bridge.services import customer
 from bridge.services.context import ServiceContext
+from bridge.services.customer import customers_gone
 from bridge.services.intake import NewCase, open_case
 from bridge.services.portals import portal_front
 from bridge.settings import Settings
@@ -43,7 +44,7 @@ from portal.origins import Origins
 from portal.schemas import NewCaseBody, field_problems
 from portal.transcript import transcript
 from portal.websocket import without_deflate
-from portal.workers import PortalChanges, socket_manager
+from portal.workers import LocalSockets, PortalChanges, SharedSockets, socket_manager
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +388,12 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
         client_manager=socket_manager(redis_url),
     )
     without_deflate(server)
-    server.register_namespace(ChatNamespace(ctx, limits, origins, addresses))
+    sockets = LocalSockets()
+    if redis_url is not None:
+        shared = SharedSockets(redis_url, lambda cases: customers_gone(ctx, cases))
+        app.cleanup_ctx.append(shared.lifecycle())
+        sockets = shared
+    server.register_namespace(ChatNamespace(ctx, limits, origins, addresses, sockets))
     server.attach(app, socketio_path="socket.io")
     site = PortalSite(ctx, public_url, limits, addresses, AgentIds(settings.portal_key))
     app.router.add_get("/p/{subdomain}", site.portal_page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bridge.core.cases import Case, CaseType, Change
@@ -121,3 +122,17 @@ async def set_presence(ctx: ServiceContext, token: str, connected: bool) -> Case
         await uow.cases.apply(case.customer_presence(connected, now))
         await uow.commit()
     return case
+
+
+async def customers_gone(ctx: ServiceContext, case_ids: Sequence[int]) -> None:
+    """The worker that held these customers' sockets died: they count as gone from now."""
+    now = ctx.clock.now()
+    async with ctx.db.uow() as uow:
+        for case_id in case_ids:
+            case = await uow.cases.get(case_id)
+            if case is None or case.deleted:
+                continue
+            change = case.customer_presence(False, now)
+            if change.changed():
+                await uow.cases.apply(change)
+        await uow.commit()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.limits import CustomerLimits
+from portal.workers import SharedSockets
 from storage.uow import Database
 from storage.worker_slot import WorkerSlot, WorkerSlotTaken
 from tests.unit.test_rate_limits import redis_answers
@@ -74,3 +75,31 @@ async def test_workers_sharing_a_redis_count_one_customers_openings_together() -
         await worker_a.limiter.aclose()
         await worker_b.limiter.aclose()
     assert allowed.count(True) == 10  # the same ten as one worker allows, not twenty
+
+
+async def test_two_tabs_on_two_workers_and_a_worker_that_dies() -> None:
+    if not redis_answers():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    gone: list[int] = []
+
+    async def record(cases: list[int]) -> None:
+        gone.extend(cases)
+
+    worker_a = SharedSockets("redis://127.0.0.1:6379/15", record)
+    worker_b = SharedSockets("redis://127.0.0.1:6379/15", record)
+    case = 10_000_000 + uuid.uuid4().int % 10_000_000  # no other run's case
+    try:
+        await worker_a.redis.set(worker_a._beat_key(worker_a.worker), "1", ex=15)
+        await worker_b.redis.set(worker_b._beat_key(worker_b.worker), "1", ex=15)
+        await worker_a.add(case, "tab-1")
+        await worker_b.add(case, "tab-2")
+        # The customer closes the tab on worker A: the one on worker B still counts.
+        assert await worker_a.remove(case, "tab-1") == 1
+        # Worker B is killed with -9: it stops beating, and worker A reaps its socket.
+        await worker_b.redis.delete(worker_b._beat_key(worker_b.worker))
+        assert case in await worker_a.reap()
+        assert await worker_a.remove(case, "never-there") == 0
+    finally:
+        await worker_a.redis.delete(worker_a._key(case), worker_a._beat_key(worker_a.worker))
+        await worker_a.redis.aclose()
+        await worker_b.redis.aclose()
