@@ -22,6 +22,7 @@ from typing import Any
 from bridge.clock import Clock
 from bridge.core.events import Event
 from bridge.outbox.errors import Parked, Permanent, RateLimited, Transient
+from bridge.outbox.group_commit import GroupCommit
 from bridge.outbox.parks import PROBING, ParkBoard, item_scope
 from storage.repositories.outbox import OutboxItem, Park, listen_for_outbox
 from storage.uow import Database, UnitOfWork
@@ -85,6 +86,7 @@ class OutboxDeliverer:
         self._handoff: dict[str, OutboxItem] = {}
         self._doubt: dict[int, float] = {}  # item id -> when an attempt ended in doubt
         self._parks_read = 0.0
+        self._writes = GroupCommit(db)
         self._postgresql = db.engine.dialect.name == "postgresql"
 
     # Running -------------------------------------------------------------------------------
@@ -266,26 +268,29 @@ class OutboxDeliverer:
     ) -> OutboxItem | None:
         done = outcome if isinstance(outcome, Outcome) else Outcome(outcome)
         coalesced = list(done.coalesced) or list(done.result.get("coalesced", []))
-        now = self.clock.now()
-        resumed: Park | None = None
-        released = 0
-        async with self.db.uow() as uow:
+        resumed = self.board.get(item.parked_on) if item.parked_on else None
+        stopping = self._stopping
+
+        async def write(uow: UnitOfWork) -> tuple[OutboxItem | None, int]:
+            now = self.clock.now()
             if done.record is not None:
                 await done.record(uow)
             await uow.outbox.mark_sent(item.id, done.result, now)
             for other in coalesced:
                 await uow.outbox.mark_sent(other, {"coalesced_into": item.id}, now)
+            released = 0
             if item.parked_on:
-                resumed = self.board.get(item.parked_on)
                 released = await uow.outbox.unpark(item.parked_on, now)
                 if resumed is not None:
                     await self.announce_resume(uow, resumed)
             following = (
                 None
-                if self._stopping
+                if stopping
                 else await uow.outbox.claim_next(item.ordering_key, now, self.policy.lease)
             )
-            await uow.commit()
+            return following, released
+
+        following, released = await self._writes.run(write)
         self._held.pop(item.id, None)
         self._doubt.pop(item.id, None)
         if following is not None:
@@ -298,7 +303,7 @@ class OutboxDeliverer:
                 released,
             )
             self.wake()
-        return following
+        return following  # type: ignore[no-any-return]
 
     # Outcomes ------------------------------------------------------------------------------
 
@@ -326,7 +331,8 @@ class OutboxDeliverer:
         self, item: OutboxItem, seconds: float, why: str, counts: bool, maybe_done: bool
     ) -> None:
         log.info("outbox %s %s: %s; retrying in %.1fs", item.id, item.operation, why, seconds)
-        async with self.db.uow() as uow:
+
+        async def write(uow: UnitOfWork) -> None:
             await uow.outbox.retry_later(
                 item.id,
                 self.clock.now() + timedelta(seconds=seconds),
@@ -334,13 +340,16 @@ class OutboxDeliverer:
                 counts=counts,
                 maybe_done=maybe_done,
             )
-            await uow.commit()
+
+        await self._writes.run(write)
 
     async def _fail(self, item: OutboxItem, why: str) -> None:
         log.warning("outbox %s %s failed for good: %s", item.id, item.operation, why)
-        async with self.db.uow() as uow:
+
+        async def write(uow: UnitOfWork) -> None:
             await uow.outbox.mark_failed(item.id, why, self.clock.now())
-            await uow.commit()
+
+        await self._writes.run(write)
 
     # Parked lanes --------------------------------------------------------------------------
 
@@ -354,14 +363,24 @@ class OutboxDeliverer:
         self, item: OutboxItem, parked: Parked, maybe_done: bool, counts: bool = False
     ) -> None:
         now = self.clock.now()
-        async with self.db.uow() as uow:
+        park = Park(
+            parked.scope,
+            self.kind,
+            parked.error,
+            parked.fix,
+            now,
+            0,
+            now + self._probe_after(parked.scope, 0),
+        )
+
+        async def write(uow: UnitOfWork) -> bool:
             new = await uow.outbox.park(
                 scope=parked.scope,
                 kind=self.kind,
                 error=parked.error,
                 fix=parked.fix,
                 now=now,
-                next_probe=now + self._probe_after(parked.scope, 0),
+                next_probe=park.next_probe_at,
             )
             await uow.outbox.hold_for_park(
                 item.id, parked.scope, parked.error, now + HOLD, maybe_done=maybe_done
@@ -370,18 +389,11 @@ class OutboxDeliverer:
                 await uow.outbox.retry_later(
                     item.id, now + HOLD, parked.error, counts=True, maybe_done=True
                 )
-            park = Park(
-                parked.scope,
-                self.kind,
-                parked.error,
-                parked.fix,
-                now,
-                0,
-                now + self._probe_after(parked.scope, 0),
-            )
             if new:
                 await self.announce_park(uow, park)
-            await uow.commit()
+            return new
+
+        new = await self._writes.run(write)
         if self.board.get(parked.scope) is None:
             self.board.add(park)
         if new:

@@ -185,21 +185,18 @@ class OutboxRepository:
     ) -> OutboxItem | None:
         """The next item of a key whose predecessor this transaction just finished, if due."""
         head = (
-            await self.session.execute(
-                select(OutboxRow.id, OutboxRow.not_before, OutboxRow.kind)
-                .where(OutboxRow.ordering_key == ordering_key, OutboxRow.status == PENDING)
-                .order_by(OutboxRow.id)
-                .limit(1)
-            )
-        ).first()
-        if head is None or head.not_before > now:
-            return None
+            select(OutboxRow.id)
+            .where(OutboxRow.ordering_key == ordering_key, OutboxRow.status == PENDING)
+            .order_by(OutboxRow.id)
+            .limit(1)
+            .scalar_subquery()
+        )
         rows = (
             (
                 await self.session.execute(
                     update(OutboxRow)
                     .where(
-                        OutboxRow.id == head.id,
+                        OutboxRow.id == head,
                         OutboxRow.status == PENDING,
                         OutboxRow.not_before <= now,
                     )
