@@ -111,6 +111,11 @@ class Database:
         pool = pool or PoolSize()
         return cls(create_engine(url, pool), pool.busy_timeout)
 
+    @property
+    def writers_in_parallel(self) -> bool:
+        """Whether several units of work of this process write at once (not on SQLite)."""
+        return self.writer is None
+
     def uow(self) -> UnitOfWork:
         """A unit of work that may write (on SQLite it holds the write lock from its start)."""
         return UnitOfWork(self.sessions, self.writer, self.write_wait)

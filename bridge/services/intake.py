@@ -12,7 +12,7 @@ from bridge.core.codes import CodeRefusal, normalize_code, refusal
 from bridge.core.errors import CodeRefused, InvalidInput, PortalInactive, PortalNotFound
 from bridge.core.events import CaseOpened, Event
 from bridge.core.portals import Portal, clean_language
-from bridge.core.routing import Mode, Routing, route
+from bridge.core.routing import AgentSlot, Mode, Routing, route
 from bridge.core.text import clean_email, clean_message, clean_name
 from bridge.core.tokens import hash_token, new_case_token
 from bridge.services.context import ServiceContext, commit
@@ -110,6 +110,15 @@ async def open_case(ctx: ServiceContext, request: NewCase) -> OpenedCase:
         return again
 
 
+async def _route_queue(uow: UnitOfWork, portal_id: int, slots: list[AgentSlot]) -> Routing:
+    """Queue mode: the next available agent after the portal's cursor, which moves to them."""
+    cursor = await uow.agents.cursor(portal_id)
+    decision = route(Mode.QUEUE, slots, cursor=cursor)
+    if decision.cursor != cursor:
+        await uow.agents.set_cursor(portal_id, decision.cursor)
+    return decision
+
+
 async def _open_new(ctx: ServiceContext, request: NewCase, request_key: str | None) -> OpenedCase:
     customer = Customer(
         clean_name(request.first_name, "first_name"),
@@ -121,34 +130,44 @@ async def _open_new(ctx: ServiceContext, request: NewCase, request_key: str | No
     if request.code is not None and code_value is None:
         raise InvalidInput("code", "a code is 9 digits", "format")
     now = ctx.clock.now()
-    async with ctx.db.uow() as uow:
-        code = await uow.codes.get(code_value) if code_value else None
-        portal = await _portal_for(uow, request, code.portal_id if code else None)
-        if not portal.active:
-            raise PortalInactive(portal.subdomain)
-        language = clean_language(request.language) if request.language else portal.language
+    # Everything decided before the write is read without SQLite's write lock: a refused or
+    # invalid request never waits for (or holds up) the intakes being written.
+    async with ctx.db.read() as reader:
+        code = await reader.codes.get(code_value) if code_value else None
+        portal = await _portal_for(reader, request, code.portal_id if code else None)
         wants_code = portal.mode is Mode.PIN or request.subdomain is None
-        if wants_code:
-            if code_value is None:
-                raise InvalidInput("code", "a code is required", "required")
-            why = refusal(code, now)
-            if why is not None:
-                raise CodeRefused(why)
-        if request.support_request:
-            if not question:
-                raise InvalidInput("question", "is required", "required")
-            decision = Routing(alert=(), assignee=None, cursor=None)
-        else:
-            cursor = await uow.agents.cursor(portal.id) if portal.mode is Mode.QUEUE else None
-            decision = route(
-                portal.mode if not wants_code else Mode.PIN,
-                await uow.agents.slots(),
-                cursor=cursor,
-                chosen=request.agent,
-                code_agent=code.agent_id if code else None,
-            )
-            if decision.cursor != cursor:
-                await uow.agents.set_cursor(portal.id, decision.cursor)
+        routed = not request.support_request
+        slots = await reader.agents.slots() if routed else []
+    if not portal.active:
+        raise PortalInactive(portal.subdomain)
+    language = clean_language(request.language) if request.language else portal.language
+    if wants_code:
+        if code_value is None:
+            raise InvalidInput("code", "a code is required", "required")
+        why = refusal(code, now)
+        if why is not None:
+            raise CodeRefused(why)
+    if request.support_request and not question:
+        raise InvalidInput("question", "is required", "required")
+    mode = portal.mode if not wants_code else Mode.PIN
+    queue_turn = routed and mode is Mode.QUEUE
+    decision = Routing(alert=(), assignee=None, cursor=None)
+    if queue_turn and ctx.db.writers_in_parallel:
+        # Where intakes are written in parallel (PostgreSQL), the queue's cursor row is locked
+        # only for its own short transaction, not for each intake's whole one: intakes of one
+        # portal would otherwise run one at a time. A turn taken by an intake that then fails
+        # only skips that agent once.
+        async with ctx.db.uow() as turn:
+            decision = await _route_queue(turn, portal.id, slots)
+            await turn.commit()
+        queue_turn = False
+    elif routed and not queue_turn:
+        decision = route(
+            mode, slots, chosen=request.agent, code_agent=code.agent_id if code else None
+        )
+    async with ctx.db.uow() as uow:
+        if queue_turn:  # SQLite: writers queue anyway, so the turn is part of the intake
+            decision = await _route_queue(uow, portal.id, slots)
         token = new_case_token()
         new_case = Case.open(
             portal_id=portal.id,

@@ -85,11 +85,18 @@ class AgentRepository:
         return [_to_agent(r) for r in rows]
 
     async def slots(self) -> list[AgentSlot]:
-        """What routing needs: every agent's id and availability."""
+        """What routing needs: the available agents (routing never picks anyone else), by id.
+
+        Only they are read: a workspace has many more agents than are on duty at a time.
+        """
         rows = (
-            await self.session.execute(select(AgentRow.slack_user_id, AgentRow.available))
-        ).all()
-        return [AgentSlot(id=r[0], available=bool(r[1])) for r in rows]
+            await self.session.execute(
+                select(AgentRow.slack_user_id)
+                .where(AgentRow.available.is_(True))
+                .order_by(AgentRow.slack_user_id)
+            )
+        ).scalars()
+        return [AgentSlot(id=agent_id, available=True) for agent_id in rows]
 
     async def cursor(self, portal_id: int) -> str | None:
         """The round-robin cursor, locked for the rest of the transaction where the DB can.
@@ -97,19 +104,21 @@ class AgentRepository:
         The row is made first if missing: locking a row that does not exist yet locks
         nothing, and two first hand-outs would then both insert it.
         """
+        locked = (
+            select(QueueCursorRow.last_agent_id)
+            .where(QueueCursorRow.portal_id == portal_id)
+            .with_for_update()
+        )
+        found = (await self.session.execute(locked)).first()
+        if found is not None:  # every hand-out but a portal's first
+            return found[0]
         await self.session.execute(
             dialect_insert(self.session)(QueueCursorRow)
             .values(portal_id=portal_id, last_agent_id=None)
             .on_conflict_do_nothing(index_elements=["portal_id"])
         )
-        row = (
-            await self.session.execute(
-                select(QueueCursorRow)
-                .where(QueueCursorRow.portal_id == portal_id)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        return row.last_agent_id if row else None
+        found = (await self.session.execute(locked)).first()
+        return found[0] if found else None
 
     async def set_cursor(self, portal_id: int, agent_id: str | None) -> None:
         """Move the cursor (after `cursor()` has made and locked its row)."""
