@@ -98,7 +98,12 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
         try:
             if kind == "post":
                 message = await emu.user_posts(
-                    user, data["channel"], data["text"], data.get("thread_ts")
+                    user,
+                    data["channel"],
+                    data.get("text", ""),
+                    data.get("thread_ts"),
+                    also_to_channel=bool(data.get("also_to_channel")),
+                    files=[str(name) for name in data.get("files") or []],
                 )
                 return web.json_response({"ok": True, "ts": message.ts})
             if kind == "click" and data.get("view_id"):

@@ -37,14 +37,17 @@ function messageNode(message, where, inThread = false) {
     if (!(await confirmFirst(item.confirm))) return;
     await api("/_emu/click", { channel: where, ts: message.ts, action_id: item.action_id, option: value });
   };
-  if (message.blocks?.length) node.append(renderBlocks(message.blocks, names(), onAction));
+  if (message.subtype === "thread_broadcast" && !inThread) node.append(el("small", { class: "broadcast", text: "replied to a thread" }));
+  const personal = !message.bot_id && message.blocks?.every((b) => b.type === "rich_text");
+  if (message.blocks?.length && !personal) node.append(renderBlocks(message.blocks, names(), onAction));
   else node.append(el("div", {}, mrkdwn(message.text || "", names())));
+  for (const file of message.files || []) node.append(el("div", { class: "file", text: `📎 ${file.name}` }));
   for (const reaction of message.reactions || []) node.append(el("span", { class: "reaction", text: `:${reaction.name}: ${reaction.count}` }));
   if (!inThread && !message.ephemeral) {
     const count = message.reply_count || 0;
     const text = count ? `${count} repl${count === 1 ? "y" : "ies"}` : "Reply in thread";
     node.append(el("button", { class: count ? "replies" : "replies quiet", text,
-      onclick: () => { state.thread = message.ts; refresh(); } }));
+      onclick: () => { state.thread = message.thread_ts || message.ts; refresh(); } }));
   }
   return node;
 }
@@ -128,9 +131,14 @@ async function refresh() {
 
 async function send(text, threadTs) {
   const value = text.trim();
-  if (!value) return;
+  // In a thread, as in Slack: "Also send to channel" and attached files (only their names travel).
+  const picked = threadTs ? $("thread-files") : null;
+  const files = picked ? [...picked.files].map((f) => f.name) : [];
+  const also = threadTs ? $("thread-broadcast").checked : false;
+  if (!value && !files.length) return;
   if (value.startsWith("/") && !threadTs) await api("/_emu/command", { channel: state.channel, text: value });
-  else await api("/_emu/post", { channel: state.channel, text: value, thread_ts: threadTs });
+  else await api("/_emu/post", { channel: state.channel, text: value, thread_ts: threadTs, also_to_channel: also, files });
+  if (picked) { picked.value = ""; $("thread-broadcast").checked = false; }
 }
 
 async function watch() {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, expect
@@ -34,7 +35,7 @@ CASE_BLOCKS: list[dict[str, Any]] = [
 
 
 async def test_agent_switches_user_clicks_a_button_and_replies_in_a_thread(
-    http_rig: Rig, browser: Browser
+    http_rig: Rig, browser: Browser, tmp_path: Path
 ) -> None:
     slack, client = http_rig.slack, http_rig.app.client
     await client.chat_postMessage(channel="C0SUPPORT", text="Case C-000042", blocks=CASE_BLOCKS)
@@ -65,6 +66,24 @@ async def test_agent_switches_user_clicks_a_button_and_replies_in_a_thread(
     reply = await slack.wait_for_message("C0SUPPORT", thread_ts=parent.ts, contains="thanks")
     assert reply.user == "UBOB"
     await expect(page.locator("#thread")).to_contain_text("thanks, bot")
+
+    # "Also send to channel": the reply shows in the channel too, as a thread_broadcast
+    await page.fill("#thread-text", "for everyone")
+    await page.check("#thread-broadcast")
+    await page.get_by_role("button", name="Reply", exact=True).click()
+    await expect(page.locator("#messages")).to_contain_text("for everyone")
+    # a reply with a file: a file_share carrying the text and the file's name
+    attached = tmp_path / "screenshot.png"
+    attached.write_bytes(b"not really a png")
+    await page.fill("#thread-text", "see attached")
+    await page.set_input_files("#thread-files", str(attached))
+    await page.get_by_role("button", name="Reply", exact=True).click()
+    await expect(page.locator("#thread")).to_contain_text("📎 screenshot.png")
+    await slack.settle()
+    subtypes = {m.get("subtype"): m for m in http_rig.heard.messages}
+    assert subtypes["thread_broadcast"]["text"] == "for everyone"
+    assert subtypes["file_share"]["files"][0]["name"] == "screenshot.png"
+    assert subtypes["file_share"]["text"] == "see attached"
     await page.screenshot(path=artifact("slackemu-thread.png"), full_page=True)
     await page.close()
 
