@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Preferences:
-    """How an agent wants to hear of new cases (PRODUCT.md, notification preferences)."""
+    """How an agent wants to hear of new cases: DM, mention (quietly or not), email."""
 
     dm: bool = True
     mention: bool = False
