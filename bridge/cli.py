@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.core.errors import DomainError
@@ -189,6 +190,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _where_the_portals_are(settings: Settings) -> Settings:
+    """The running demo's database and address when none is set; else a clear way forward."""
+    from bridge.demo_run import RUN_FILE, running_demo
+
+    given = settings.model_fields_set
+    if "database_url" in given:
+        return settings
+    demo = running_demo()
+    if demo is not None:
+        print(
+            f"casebridge: using the running demo's database ({RUN_FILE.parent}/, "
+            f"make run on port {demo['port']}); set DATABASE_URL to use another",
+            file=sys.stderr,
+        )
+        changes = {"database_url": demo["database_url"]}
+        if "public_url" not in given:
+            changes["public_url"] = demo["public_url"]
+        return Settings.model_validate({**settings.model_dump(), **changes})
+    prefix = "sqlite+aiosqlite:///"
+    if settings.database_url.startswith(prefix):
+        path = Path(settings.database_url.removeprefix(prefix))
+        if not path.exists():
+            # Opening it would create an empty database here, and then send the user to migrate.
+            raise CliError(
+                f"no database at {path} and no demo running here: start `make run` in this "
+                "folder (the CLI then uses its database), set DATABASE_URL to your database, "
+                f"or create an empty one here with `casebridge db upgrade`"
+            )
+    return settings
+
+
 def _serve(settings: Settings, reuse_port: bool = False) -> None:
     from aiohttp import web
 
@@ -255,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "doctor":
             return asyncio.run(_doctor(settings))
         elif args.command == "portal":
+            settings = _where_the_portals_are(settings)
             asyncio.run(_with_services(settings, _portal_command(args, settings.public_url)))
     except ConfigError as exc:
         print(f"casebridge: configuration error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bridge.bootstrap import bootstrap
 from bridge.core.routing import Mode
 from bridge.demo import DemoCompany, seed_demo
+from bridge.demo_run import announce, withdraw
 from bridge.links import code_page_url, portal_url
 from bridge.services.portals import list_portals
 from bridge.settings import Settings
@@ -82,6 +84,37 @@ def local_settings(
             changes["inbound_smtp"] = f"127.0.0.1:{ports.inbound_smtp}"
     merged = Settings.model_validate({**settings.model_dump(), **changes})
     return merged, local_slack, local_mail
+
+
+def ports_needed(
+    settings: Settings, ports: LocalPorts, local_slack: bool, local_mail: bool
+) -> list[tuple[str, str, int]]:
+    """Every (what, host, port) this run will listen on."""
+    needed = [("casebridge", settings.host, ports.web)]
+    if local_slack or local_mail:
+        needed.append(("the local Slack", "127.0.0.1", ports.slack))
+    if local_mail:
+        needed.append(("the mail catcher", "127.0.0.1", ports.smtp))
+    if settings.inbound_smtp:
+        host, _, port = settings.inbound_smtp.rpartition(":")
+        needed.append(("customers' email replies", host, int(port)))
+    return needed
+
+
+def check_ports(needed: Sequence[tuple[str, str, int]]) -> None:
+    """Refuse, naming the port, when any is taken: before anything is started or deleted."""
+    for what, host, port in needed:
+        try:
+            with socket.create_server((host, port)):
+                pass
+        except OSError as exc:
+            hint = (
+                "is casebridge already running (make run)? Stop it (Ctrl-C in its terminal), "
+                "or choose free ports: make run PORT=8000 SLACKEMU_PORT=3200 SMTP_PORT=2626"
+            )
+            raise StartError(
+                f"port {port} on {host} ({what}) is not free ({exc.strerror}): {hint}"
+            ) from None
 
 
 def _fresh_demo_database(settings: Settings) -> None:
@@ -174,6 +207,8 @@ async def run_local(settings: Settings, ports: LocalPorts) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # A second `make run` must leave the first one's database and processes alone.
+    check_ports(ports_needed(settings, ports, local_slack, local_mail))
     stand_in = None
     runner = None
     try:
@@ -197,10 +232,13 @@ async def run_local(settings: Settings, ports: LocalPorts) -> None:
             where = f"{settings.host}:{ports.web}"
             raise StartError(f"cannot listen on {where} ({exc.strerror})") from None
         portals = [(p.subdomain, p.mode) for p in await list_portals(components.services)]
+        if demo is not None:  # a real workspace's database is where DATABASE_URL says
+            announce(settings)
         print(banner(settings, ports, portals, demo, local_mail), flush=True)
         await stop.wait()
         print("\nstopping…", flush=True)
     finally:
+        withdraw()
         if runner is not None:
             await runner.cleanup()
         _stop(stand_in)

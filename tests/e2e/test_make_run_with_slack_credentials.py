@@ -71,6 +71,4 @@ async def test_a_stand_in_left_running_on_the_port_is_not_taken_for_ours(tmp_pat
         )
         _, errors = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2
-    assert f"the local Slack stand-in stopped at start-up (is port {port} in use?)" in (
-        errors.decode()
-    )
+    assert f"port {port} on 127.0.0.1 (the local Slack) is not free" in errors.decode()
