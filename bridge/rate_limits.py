@@ -52,6 +52,16 @@ class Limiter:
         stats = await self._window.get_window_stats(over, *key)
         return max(stats.reset_time - time.time(), 0.01)
 
+    async def wait_all(self, *checks: tuple[RateLimitItem, tuple[str, ...]]) -> float:
+        """Like `wait` for several limits at once: one hit is counted against each only when
+        all have room, so an action refused by one limit spends nothing of the others."""
+        for over, key in checks:
+            if not await self._window.test(over, *key):
+                stats = await self._window.get_window_stats(over, *key)
+                return max(stats.reset_time - time.time(), 0.01)
+        waits = [await self.wait(over, *key) for over, key in checks]
+        return max(waits, default=0.0)
+
     async def clear(self, over: RateLimitItem, *key: str) -> None:
         """Forget the hits counted against `over` for `key`."""
         await self._window.clear(over, *key)

@@ -100,3 +100,18 @@ async def test_a_customer_flooding_one_case_is_told_how_long_to_wait() -> None:
 def test_a_storage_that_is_neither_memory_nor_redis_is_refused() -> None:
     with pytest.raises(ValueError, match="memory:// or redis://"):
         Limiter("memcached://127.0.0.1:11211")
+
+
+async def test_a_customer_over_their_case_limit_spends_nothing_of_their_address(
+    storage_uri: str,
+) -> None:
+    # Ana floods her own chat; Bea, behind the same office NAT, still gets her messages out.
+    limits = CustomerLimits(storage_uri)
+    office = fresh("203.0.113.9")
+    ana, bea = 10_000_000 + uuid.uuid4().int % 10**6, 20_000_000 + uuid.uuid4().int % 10**6
+    try:
+        sent = [await limits.message(ana, office) for _ in range(60)]
+        assert sent[:8] == [0.0] * 8 and all(wait > 0 for wait in sent[8:])
+        assert await limits.message(bea, office) == 0.0
+    finally:
+        await limits.limiter.aclose()
