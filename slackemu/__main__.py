@@ -7,14 +7,17 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 from slackemu.delivery import SLACK_RETRY_DELAYS
 from slackemu.emulator import SlackEmu
 from slackemu.mailcatcher import MailCatcher
+from slackemu.seed import SeedError, load_seed
 
 
 async def serve(args: argparse.Namespace) -> None:
     emu = SlackEmu(
+        seed=args.workspace,
         port=args.port,
         bot_token=args.bot_token,
         signing_secret=args.signing_secret,
@@ -58,6 +61,13 @@ def _delays(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"not a list of seconds: {text!r}") from None
 
 
+def _seed_file(path: str) -> dict[str, Any]:
+    try:
+        return load_seed(path)
+    except SeedError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
+
+
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
     parser = argparse.ArgumentParser(prog="python -m slackemu", description=__doc__)
@@ -69,6 +79,11 @@ def main() -> None:
         "--smtp-port", type=int, help="also run a mail catcher (SMTP on this port), shown at /mail"
     )
     parser.add_argument("--app-token", help="an xapp- token: serve Socket Mode instead")
+    parser.add_argument(
+        "--workspace",
+        type=_seed_file,
+        help="a JSON file of the users and channels to start with (see slackemu/README.md)",
+    )
     parser.add_argument(
         "--reply-smtp",
         type=_host_port,

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any, Self
 
 from aiohttp import web
@@ -52,12 +53,13 @@ class EmulatorServer:
         channel_posts: str | None = "3 per 3 seconds",
         tiers_enabled: bool = True,
         trigger_lifetime: float = 3.0,
+        seed: Mapping[str, Any] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.bot_token, self.signing_secret = bot_token, signing_secret
         self.app_url, self.app_token = app_url, app_token
         self.retry_delays = retry_delays
-        self.workspace = Workspace()
+        self.workspace = Workspace(seed)  # the demo's people and channels unless given
         self.limits = RateLimits(channel_posts, tiers_enabled)
         self.faults = Faults()
         self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []

@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from slackemu.seed import DEFAULT_SEED, check_seed
 
 TEAM_ID = "T0CASEBR"
 TEAM_DOMAIN = "casebridge-local"
@@ -237,7 +240,7 @@ class View:
 class Workspace:
     """Everything the stand-in knows, plus a change counter that waiters can watch."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: Mapping[str, Any] | None = None) -> None:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: dict[str, list[Message]] = {}
@@ -254,30 +257,24 @@ class Workspace:
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._last_second = 0
-        self._add_defaults()
+        self._seed(DEFAULT_SEED if seed is None else seed)
 
-    def _add_defaults(self) -> None:
-        people = [
-            User(
-                "UALICE",
-                "alice",
-                "Alice Admin",
-                "alice@casebridge.localhost",
-                is_admin=True,
-                is_owner=True,
-                display_name="Alice",
-            ),
-            User("UBOB", "bob", "Bob Agent", "bob@casebridge.localhost", display_name="Bob"),
-            User(
-                "UCAROL", "carol", "Carol Agent", "carol@casebridge.localhost", display_name="Carol"
-            ),
-            User(BOT_USER_ID, "casebridge", "casebridge", "", is_bot=True),
-        ]
-        for person in people:
+    def _seed(self, seed: Mapping[str, Any]) -> None:
+        check_seed(seed)
+        for entry in seed.get("users", []):
+            person = User(**{"email": "", **entry})
             self.users[person.id] = person
+        self.users[BOT_USER_ID] = User(BOT_USER_ID, "casebridge", "casebridge", "", is_bot=True)
         everyone = set(self.users)
-        self.add_channel("C0SUPPORT", "support", everyone)
-        self.add_channel("C0GENERAL", "general", everyone - {BOT_USER_ID})
+        members = {"everyone": everyone, "people": everyone - {BOT_USER_ID}}
+        for channel in seed.get("channels", []):
+            chosen = channel.get("members", "everyone")
+            self.add_channel(
+                channel["id"],
+                channel["name"],
+                members[chosen] if isinstance(chosen, str) else set(chosen) | {BOT_USER_ID},
+                is_private=bool(channel.get("is_private", False)),
+            )
 
     def add_user(self, user: User) -> User:
         self.users[user.id] = user

@@ -1,47 +1,128 @@
-"""`python -m slackemu` on its own: it starts, says where it is, and answers the Web API."""
+"""`python -m slackemu` on its own: it starts, says where it is, answers the Web API, and could
+be published apart from casebridge (it imports none of it; its workspace comes from a file)."""
 
 from __future__ import annotations
 
 import json
+import re
 import signal
-import socket
 import subprocess
 import sys
+from pathlib import Path
 from urllib.request import Request, urlopen
 
+from slack_sdk.web.async_client import AsyncWebClient
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from slackemu import SlackEmu
+from slackemu.webapi import ALL_METHODS
+
+SLACKEMU = Path(__file__).parents[2] / "slackemu"
+
+
+def started(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """`python -m slackemu` on ports the system picks, and the lines it printed first."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slackemu", "--port", "0", *args], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    printed = [process.stdout.readline() for _ in range(2 + ("--smtp-port" in args))]
+    return process, printed
+
+
+def url_in(line: str) -> str:
+    found = re.search(r"(?:http|smtp)://127\.0\.0\.1:\d+", line)
+    assert found, line
+    return found.group(0)
+
+
+def stopped(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=10)
+    return process.returncode
 
 
 def test_the_stand_in_runs_on_its_own_and_prints_its_urls() -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "slackemu", "--port", str(port), "--bot-token", "xoxb-mine"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    process, printed = started("--bot-token", "xoxb-mine")
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.strip() == f"slackemu UI:      http://127.0.0.1:{port}/"
+        assert printed[0].startswith("slackemu UI:")
+        base = url_in(printed[0])
         request = Request(
-            f"http://127.0.0.1:{port}/api/auth.test",
-            headers={"Authorization": "Bearer xoxb-mine"},
-            method="POST",
+            f"{base}/api/auth.test", headers={"Authorization": "Bearer xoxb-mine"}, method="POST"
         )
         with urlopen(request, timeout=5) as response:
             assert json.loads(response.read())["ok"] is True
         wrong = Request(
-            f"http://127.0.0.1:{port}/api/auth.test",
-            headers={"Authorization": "Bearer xoxb-local"},
-            method="POST",
+            f"{base}/api/auth.test", headers={"Authorization": "Bearer xoxb-local"}, method="POST"
         )
         with urlopen(wrong, timeout=5) as response:
             assert json.loads(response.read())["error"] == "invalid_auth"
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=10)
-    assert process.returncode == 0
+        assert stopped(process) == 0
+
+
+def test_it_imports_nothing_of_casebridge() -> None:
+    probe = (
+        "import importlib, pkgutil, sys, slackemu\n"
+        "for m in pkgutil.iter_modules(slackemu.__path__):\n"
+        "    importlib.import_module('slackemu.' + m.name)\n"
+        "ours = ('bridge', 'portal', 'commands', 'storage')\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in ours))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
+async def test_a_team_describes_its_own_people_and_channels() -> None:
+    seed = {
+        "users": [
+            {"id": "UDANA", "name": "dana", "real_name": "Dana Lead", "is_admin": True},
+            {"id": "UERIC", "name": "eric", "real_name": "Eric Agent", "email": "eric@x.test"},
+        ],
+        "channels": [
+            {"id": "C0HELP", "name": "help"},
+            {"id": "G0VIP", "name": "vip", "members": ["UDANA"], "is_private": True},
+        ],
+    }
+    async with SlackEmu(seed=seed) as slack:
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+        users = (await client.users_list())["members"]
+        assert {u["id"] for u in users} == {"UDANA", "UERIC", "U0BOT0001"}
+        channels = await client.conversations_list(types="public_channel,private_channel")
+        assert {c["name"] for c in channels["channels"]} == {"help", "vip"}
+        assert set(slack.workspace.channel("G0VIP").members) == {"UDANA", "U0BOT0001"}
+
+
+def test_a_workspace_file_is_read_and_a_bad_one_refused_in_one_line(tmp_path: Path) -> None:
+    good = tmp_path / "team.json"
+    good.write_text(json.dumps({"users": [{"id": "UZOE", "name": "zoe", "real_name": "Zoe"}]}))
+    process, printed = started("--workspace", str(good))
+    try:
+        request = Request(
+            f"{url_in(printed[0])}/api/users.list",
+            headers={"Authorization": "Bearer xoxb-local"},
+            method="POST",
+        )
+        with urlopen(request, timeout=5) as response:
+            names = {u["name"] for u in json.loads(response.read())["members"]}
+        assert names == {"zoe", "casebridge"}
+    finally:
+        assert stopped(process) == 0
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"users": [{"id": "UZOE", "name": "zoe"}]}))
+    refused = subprocess.run(
+        [sys.executable, "-m", "slackemu", "--workspace", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2 and "users[0]: missing real_name" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_the_readme_lists_every_web_api_method_it_answers() -> None:
+    readme = (SLACKEMU / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z]+\.[A-Za-z.]+)` \|", readme, flags=re.MULTILINE))
+    assert listed == set(ALL_METHODS)
