@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -236,8 +237,9 @@ def _serve(settings: Settings, reuse_port: bool = False) -> None:
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port or None,
-        print=lambda _: print(
-            f"casebridge listening on http://{settings.host}:{settings.port}", flush=True
+        # aiohttp names its sites once they listen, with the port the system gave for PORT=0.
+        print=lambda text: print(
+            "casebridge listening on " + ", ".join(re.findall(r"https?://\S+", text)), flush=True
         ),
     )
 
@@ -245,6 +247,8 @@ def _serve(settings: Settings, reuse_port: bool = False) -> None:
 def _dev(args: argparse.Namespace, settings: Settings) -> None:
     from bridge.local_run import LocalPorts, StartError, run_local
 
+    if not (args.port or settings.port):
+        raise CliError("casebridge dev needs a fixed port: --port 0 is for casebridge run")
     ports = LocalPorts(
         args.port or settings.port, args.slack_port, args.smtp_port, args.inbound_smtp_port
     )

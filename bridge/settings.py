@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     mail_from: str = "casebridge <support@casebridge.localhost>"
     public_url: str = "http://localhost:8080"
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8080, ge=0, le=65535, description="0: any free port (casebridge run)")
     redis_url: SecretStr | None = None
     imap_url: SecretStr | None = None  # read customers' email replies from this mailbox
     inbound_smtp: str | None = None  # host:port to receive customers' email on

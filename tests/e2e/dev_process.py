@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,18 @@ from bridge.settings import Settings
 STARTUP_SECONDS = 60  # the README's promise for `make run`
 STOP_SECONDS = 20
 LAST_LINE = "Ctrl-C stops everything."
+
+
+def unused_port() -> int:
+    """A port nobody listens on just now, for a `casebridge dev` child.
+
+    The one place the tests still name a port before a server binds it: `casebridge dev`
+    passes its ports to the processes it starts (the local Slack, the mail catcher) and to
+    PUBLIC_URL before any of them listens. Everything served in-process binds port 0.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

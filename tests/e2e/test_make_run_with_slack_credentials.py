@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 
 from slackemu.emulator import SlackEmu
-from tests.e2e.dev_process import DevPorts, clean_environment, running_dev
-from tests.slackemu.test_standalone import free_port
+from tests.e2e.dev_process import DevPorts, clean_environment, running_dev, unused_port
 
 
 @pytest.mark.parametrize("mode", ["socket", "http"])
 async def test_with_credentials_it_serves_that_workspace_and_seeds_nothing(
     tmp_path: Path, mode: str
 ) -> None:
-    ports = DevPorts(free_port(), free_port(), free_port(), free_port())
+    ports = DevPorts(unused_port(), unused_port(), unused_port(), unused_port())
     workspace = SlackEmu(
         bot_token="xoxb-real-looking",
         signing_secret="a-real-signing-secret",
@@ -61,9 +60,9 @@ async def test_a_stand_in_left_running_on_the_port_is_not_taken_for_ours(tmp_pat
             "-m",
             "bridge.cli",
             "dev",
-            f"--port={free_port()}",
+            f"--port={unused_port()}",
             f"--slack-port={port}",
-            f"--smtp-port={free_port()}",
+            f"--smtp-port={unused_port()}",
             cwd=tmp_path,
             env=clean_environment(),
             stdout=asyncio.subprocess.DEVNULL,

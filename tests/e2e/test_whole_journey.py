@@ -17,8 +17,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import artifact
-from tests.e2e.dev_process import DevPorts, clean_environment, running_dev
-from tests.slackemu.test_standalone import free_port
+from tests.e2e.dev_process import DevPorts, clean_environment, running_dev, unused_port
 
 SCREENSHOTS = os.environ.get("CASEBRIDGE_SCREENSHOTS")  # `make screenshots` sets docs/
 
@@ -37,7 +36,7 @@ class Demo:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    ports = DevPorts(free_port(), free_port(), free_port(), free_port())
+    ports = DevPorts(unused_port(), unused_port(), unused_port(), unused_port())
     env = clean_environment(GRACE_PERIOD_SECONDS="3", SWEEP_INTERVAL_SECONDS="0.5")
     async with running_dev(tmp_path, ports, env) as banner:
         yield Demo(f"http://localhost:{ports.web}", f"http://127.0.0.1:{ports.slack}", banner)

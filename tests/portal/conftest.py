@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from bridge.services import portals as portal_services
 from bridge.settings import Settings
 from bridge.web import create_app
 from storage.uow import Database
-from tests.slackemu.test_standalone import free_port
 
 PORTALS = {
     "acme": Mode.BROADCAST,
@@ -52,7 +52,11 @@ async def running_site(
 
     `public_url` may hold `{port}`, filled with the port the site listens on.
     """
-    port = free_port()
+    # Bound before the settings are made (they need the port) and served as is: no window in
+    # which another process could take the port.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
     settings = Settings(
         _env_file=None,
         database_url=database_url,
@@ -79,7 +83,7 @@ async def running_site(
             await agent_services.set_availability(ctx, user, True)
     runner = web.AppRunner(create_app(components), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.SockSite(runner, listening).start()
     try:
         yield Site(f"http://127.0.0.1:{port}", components)
     finally:

@@ -9,7 +9,7 @@ import contextlib
 class CuttableProxy:
     """Relays 127.0.0.1:`port` to 127.0.0.1:`target`; `cut()` drops every connection."""
 
-    def __init__(self, target: int, port: int) -> None:
+    def __init__(self, target: int, port: int = 0) -> None:
         self.target, self.port = target, port
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
@@ -17,6 +17,7 @@ class CuttableProxy:
     async def start(self) -> None:
         """Listen again (the port is kept, so the browser reconnects to the same address)."""
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = int(self.server.sockets[0].getsockname()[1])  # the system's pick, first time
 
     async def cut(self) -> None:
         """Refuse new connections and reset the open ones."""

@@ -17,7 +17,6 @@ from bridge.services.portals import update_portal
 from tests.browser import artifact
 from tests.portal.conftest import Site, running_site
 from tests.portal.cuttable_proxy import CuttableProxy
-from tests.slackemu.test_standalone import free_port
 
 PHONE: ViewportSize = {"width": 375, "height": 740}
 
@@ -276,8 +275,9 @@ async def test_the_widget_sits_on_another_site_without_touching_its_styles(
     app.router.add_get("/", shop)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    shop_site = web.TCPSite(runner, "127.0.0.1", 0)
+    await shop_site.start()
+    port = shop_site.port
     try:
         page = await customer.new_page()
         await page.goto(f"http://127.0.0.1:{port}/")
@@ -307,7 +307,7 @@ async def test_messages_typed_while_the_connection_is_down_arrive_once_when_it_i
     site: Site, customer: BrowserContext
 ) -> None:
     site_port = int(site.url.rsplit(":", 1)[1])
-    network = CuttableProxy(target=site_port, port=free_port())
+    network = CuttableProxy(target=site_port)
     await network.start()
     try:
         page = await customer.new_page()

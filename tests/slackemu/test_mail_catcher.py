@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import signal
 import smtplib
-import subprocess
-import sys
 from email.message import EmailMessage
 from urllib.request import urlopen
 
@@ -17,7 +14,7 @@ from playwright.async_api import Browser, expect
 from slackemu import SlackEmu
 from slackemu.mailcatcher import MailCatcher
 from tests.browser import artifact
-from tests.slackemu.test_standalone import free_port
+from tests.slackemu.test_standalone import started, stopped, url_in
 
 
 def an_email(to: str, subject: str) -> EmailMessage:
@@ -35,26 +32,19 @@ def an_email(to: str, subject: str) -> EmailMessage:
 
 
 def test_make_run_s_stand_in_catches_mail_and_lists_it() -> None:
-    port, smtp_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "slackemu", "--port", str(port), "--smtp-port", str(smtp_port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    process, printed = started("--smtp-port", "0")
     try:
-        assert process.stdout is not None
-        printed = [process.stdout.readline() for _ in range(3)]
-        assert any(f"smtp://127.0.0.1:{smtp_port}" in line for line in printed)
+        base = url_in(printed[0])
+        [smtp_url] = [url_in(line) for line in printed if "smtp://" in line]
+        smtp_port = int(smtp_url.rsplit(":", 1)[1])
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=5) as smtp:
             smtp.send_message(an_email("Ana Lima <ana@example.com>", "Demande C-000007"))
-        with urlopen(f"http://127.0.0.1:{port}/_emu/mail", timeout=5) as response:
+        with urlopen(f"{base}/_emu/mail", timeout=5) as response:
             (mail,) = json.loads(response.read())["mail"]
         assert mail["subject"] == "Demande C-000007" and mail["language"] == "fr"
         assert "votre demande est reçue" in mail["text"] and "<b>Ana</b>" in mail["html"]
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=10)
-    assert process.returncode == 0
+        assert stopped(process) == 0
 
 
 async def test_an_address_on_a_dead_domain_is_refused_for_good() -> None:

@@ -40,7 +40,7 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("PORT", "-5", "greater than or equal to 1"),
+        ("PORT", "-5", "greater than or equal to 0"),
         ("PORT", "http", "valid integer"),
         ("PUBLIC_URL", "localhost:8080", "not an http(s) URL"),
         ("SLACK_API_URL", "ftp://x/", "not an http(s) URL"),
