@@ -15,7 +15,6 @@ from playwright.async_api import Browser, BrowserContext, Frame, FrameLocator, P
 from bridge.core.events import CaseOpened, Event
 from bridge.services import casework
 from tests.portal.conftest import Site
-from tests.slackemu.test_standalone import free_port
 
 
 @pytest.fixture
@@ -39,10 +38,10 @@ async def shop(site: Site) -> AsyncIterator[str]:
     app.router.add_get("/", home)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    shop_site = web.TCPSite(runner, "127.0.0.1", 0)
+    await shop_site.start()
     try:
-        yield f"http://localhost:{port}/"
+        yield f"http://localhost:{shop_site.port}/"
     finally:
         await runner.cleanup()
 
