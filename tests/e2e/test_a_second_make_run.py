@@ -10,8 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.dev_process import DevPorts, clean_environment, running_dev
-from tests.slackemu.test_standalone import free_port
+from tests.e2e.dev_process import DevPorts, clean_environment, running_dev, unused_port
 
 
 async def casebridge(folder: Path, *args: str) -> tuple[int, str, str]:
@@ -43,7 +42,7 @@ def dev_args(ports: DevPorts) -> list[str]:
 async def test_a_second_make_run_leaves_the_first_alone_and_the_cli_finds_it(
     tmp_path: Path,
 ) -> None:
-    ports = DevPorts(free_port(), free_port(), free_port(), free_port())
+    ports = DevPorts(unused_port(), unused_port(), unused_port(), unused_port())
     async with running_dev(tmp_path, ports, clean_environment()):
         database = tmp_path / ".demo" / "casebridge.db"
         before = database.stat()
@@ -56,7 +55,7 @@ async def test_a_second_make_run_leaves_the_first_alone_and_the_cli_finds_it(
         assert (after.st_ino, after.st_size) == (before.st_ino, before.st_size)  # untouched
 
         # Only the mail catcher's port is taken: that is the port named, and nothing starts.
-        others = DevPorts(free_port(), free_port(), ports.smtp, free_port())
+        others = DevPorts(unused_port(), unused_port(), ports.smtp, unused_port())
         status, _, errors = await casebridge(tmp_path, *dev_args(others))
         assert status == 2
         assert f"port {ports.smtp} on 127.0.0.1 (the mail catcher) is not free" in errors
@@ -88,7 +87,7 @@ async def test_a_second_make_run_leaves_the_first_alone_and_the_cli_finds_it(
 async def test_a_port_taken_by_anything_is_named_before_anything_starts(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         busy = taken.getsockname()[1]
-        ports = DevPorts(free_port(), free_port(), free_port(), busy)
+        ports = DevPorts(unused_port(), unused_port(), unused_port(), busy)
         status, _, errors = await casebridge(tmp_path, *dev_args(ports))
     assert status == 2
     assert f"port {busy} on 127.0.0.1 (customers' email replies) is not free" in errors
