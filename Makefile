@@ -12,10 +12,16 @@ SMTP_PORT ?= 2525
 
 .PHONY: run test lint bench screenshots clean
 
+# The local Slack shows Slack's emoji (case status, reply fates); without a colour emoji font
+# the browser draws empty boxes. Installed once, like Chromium for the tests.
+EMOJI_FONT = fc-list 2>/dev/null | grep -qi "color emoji" || DEBIAN_FRONTEND=noninteractive \
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq fonts-noto-color-emoji
+
 # Without Slack credentials, the local Slack stand-in runs beside casebridge (its UI is where
 # you play the agents) with a demo company seeded in it; casebridge talks to it exactly as it
 # would to slack.com. Without SMTP_URL, the stand-in also catches casebridge's email (/mail).
 run: $(STAMP) $(NODE_MODULES)
+	@$(EMOJI_FONT) || echo "note: fonts-noto-color-emoji is not installed: emoji in the local Slack show as boxes"
 	$(BIN)/casebridge dev --port $(PORT) --slack-port $(SLACKEMU_PORT) --smtp-port $(SMTP_PORT)
 
 test: $(STAMP) $(NODE_MODULES) $(CHROMIUM) $(DOVECOT)
@@ -29,8 +35,7 @@ lint: $(STAMP)
 # Re-make the README's screenshots (docs/screenshots/) with the end-to-end test; the agent's
 # side shows Slack's emoji, so the emoji font is installed first.
 screenshots: $(STAMP) $(NODE_MODULES) $(CHROMIUM)
-	@fc-list 2>/dev/null | grep -qi "color emoji" || DEBIAN_FRONTEND=noninteractive \
-	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq fonts-noto-color-emoji
+	@$(EMOJI_FONT)
 	mkdir -p docs/screenshots
 	CASEBRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e -k transcript
 

@@ -10,8 +10,17 @@ async function api(path, body) {
   return response.json();
 }
 
+// People and channels by id: <@U…> and <#C…> show names, as in Slack.
 function names() {
-  return Object.fromEntries((state.data?.users || []).map((u) => [u.id, u.name]));
+  const people = (state.data?.users || []).map((u) => [u.id, u.name]);
+  const channels = (state.data?.channels || []).filter((c) => !c.is_im).map((c) => [c.id, c.name]);
+  return Object.fromEntries([...people, ...channels]);
+}
+
+// What a person types is text: Slack's client escapes &, < and > before sending, so a typed
+// "<script>" arrives as "&lt;script&gt;" and shows as typed.
+function escapeTyped(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 function confirmFirst(confirm) {
@@ -137,7 +146,7 @@ async function send(text, threadTs) {
   const also = threadTs ? $("thread-broadcast").checked : false;
   if (!value && !files.length) return;
   if (value.startsWith("/") && !threadTs) await api("/_emu/command", { channel: state.channel, text: value });
-  else await api("/_emu/post", { channel: state.channel, text: value, thread_ts: threadTs, also_to_channel: also, files });
+  else await api("/_emu/post", { channel: state.channel, text: escapeTyped(value), thread_ts: threadTs, also_to_channel: also, files });
   if (picked) { picked.value = ""; $("thread-broadcast").checked = false; }
 }
 
@@ -150,6 +159,11 @@ async function watch() {
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+function openMessage(channel, thread) {
+  Object.assign(state, { channel, thread: thread || null, home: false });
+  refresh();
 }
 
 async function start() {
@@ -165,7 +179,24 @@ async function start() {
   $("compose-text").addEventListener("keydown", submitOnEnter($("composer")));
   $("thread-text").addEventListener("keydown", submitOnEnter($("thread-composer")));
   $("composer").onsubmit = async (e) => { e.preventDefault(); const t = $("compose-text").value; $("compose-text").value = ""; await send(t, null); };
-  $("thread-composer").onsubmit = async (e) => { e.preventDefault(); const t = $("thread-text").value; $("thread-text").value = ""; await send(t, state.thread); };
+  $("thread-composer").onsubmit = async (e) => {
+    e.preventDefault();
+    // The thread box only ever replies in a thread: with none open, nothing goes to the channel.
+    const thread = state.thread;
+    if (!thread) return;
+    const t = $("thread-text").value;
+    $("thread-text").value = "";
+    await send(t, thread);
+  };
+  // Slack's links to its own messages open them here (a case's "Open the case", alerts, lists).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest?.("a.local-link");
+    if (!link) return;
+    event.preventDefault();
+    openMessage(link.dataset.channel, link.dataset.thread);
+  });
+  const asked = new URLSearchParams(location.search);
+  if (asked.get("channel")) Object.assign(state, { channel: asked.get("channel"), thread: asked.get("thread") });
   await refresh();
   watch();
 }

@@ -25,7 +25,54 @@ const EMOJI = {
   hourglass_flowing_sand: "⏳", large_green_circle: "🟢", lock: "🔒", no_entry: "⛔",
   raised_hand: "✋", red_circle: "🔴", speech_balloon: "💬", tada: "🎉", thumbsup: "👍",
   wastebasket: "🗑️", warning: "⚠️", wave: "👋", white_check_mark: "✅", white_circle: "⚪",
+  paperclip: "📎", 1234: "🔢",
 };
+
+// <!date^1700000000^{date_short_pretty} at {time}^optional-link|fallback>, as Slack shows it:
+// in the reader's own time zone and language.
+const DAY = 24 * 60 * 60 * 1000;
+
+function prettyDay(when, fallback) {
+  const start = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((start(when) - start(new Date())) / DAY);
+  return { 0: "today", [-1]: "yesterday", 1: "tomorrow" }[days] || fallback;
+}
+
+function ago(when) {
+  const seconds = Math.round((when.getTime() - Date.now()) / 1000);
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  for (const [unit, size] of [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]]) {
+    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
+  }
+  return format.format(seconds, "second");
+}
+
+export function slackDate(stamp, template) {
+  const when = new Date(Number(stamp) * 1000);
+  const date = (options) => when.toLocaleDateString(undefined, options);
+  const tokens = {
+    date_num: `${when.getFullYear()}-${String(when.getMonth() + 1).padStart(2, "0")}-${String(when.getDate()).padStart(2, "0")}`,
+    date: date({ year: "numeric", month: "long", day: "numeric" }),
+    date_short: date({ year: "numeric", month: "short", day: "numeric" }),
+    date_long: date({ weekday: "long", year: "numeric", month: "long", day: "numeric" }),
+    time: when.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" }),
+    time_secs: when.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" }),
+    ago: ago(when),
+  };
+  for (const kind of ["date", "date_short", "date_long"]) tokens[`${kind}_pretty`] = prettyDay(when, tokens[kind]);
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in tokens ? tokens[name] : whole));
+}
+
+// Slack's own message links (permalinks) open the message here, not at slack.com.
+const ARCHIVES = /^https:\/\/(?:[a-z0-9-]+\.)?slack\.com\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=([0-9.]+))?/;
+
+export function localLink(url) {
+  const found = ARCHIVES.exec(url);
+  if (!found) return null;
+  const [, channel, seconds, micros, threadTs] = found;
+  const ts = `${seconds}.${micros}`;
+  return { channel, thread: threadTs || ts, href: `/?channel=${channel}&thread=${threadTs || ts}` };
+}
 
 // :emoji:, *bold*, _italic_ and `code` inside a run of plain text. Emoji come first so the
 // underscores of :large_green_circle: are not read as italics.
@@ -74,12 +121,21 @@ function inline(text, names) {
     const [target, label] = match[1].split("|");
     if (target.startsWith("@")) {
       out.append(el("span", { class: "mention", text: `@${names[target.slice(1)] || target.slice(1)}` }));
+    } else if (target.startsWith("!date^")) {
+      const [, stamp, template = "{date}", link] = target.split("^");
+      const shown = Number.isFinite(Number(stamp)) ? slackDate(stamp, template) : unescape(label || "");
+      const moment = el("time", { datetime: new Date(Number(stamp) * 1000).toISOString?.() || "", title: unescape(label || ""), text: shown });
+      out.append(link && /^https?:/.test(link) ? el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, moment) : moment);
     } else if (target.startsWith("!")) {
       out.append(el("span", { class: "mention", text: `@${target.slice(1)}` }));
     } else if (target.startsWith("#")) {
-      out.append(el("span", { class: "mention", text: `#${label || target.slice(1)}` }));
+      const channel = names[target.slice(1)];
+      out.append(el("span", { class: "mention", text: `#${label || channel || target.slice(1)}` }));
+    } else if (localLink(target)) {
+      const here = localLink(target);
+      out.append(el("a", { href: here.href, class: "local-link", "data-channel": here.channel, "data-thread": here.thread, text: unescape(label || target) }));
     } else if (/^(https?:|mailto:)/.test(target)) {
-      out.append(el("a", { href: target, target: "_blank", rel: "noopener", text: unescape(label || target) }));
+      out.append(el("a", { href: target, target: "_blank", rel: "noopener noreferrer", text: unescape(label || target) }));
     } else {
       out.append(unescape(match[0]));
     }
