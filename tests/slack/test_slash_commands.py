@@ -223,3 +223,14 @@ async def test_portal_create_joins_a_public_channel_and_refuses_one_it_cannot_po
     slack.workspace.scopes.discard("channels:join")
     refused = await run(bridge, "UALICE", "portal channel globex", "C0NEW")
     assert "`channels:join`" in refused and "reinstall" in refused.lower()
+
+
+async def test_outside_text_in_command_answers_is_escaped_for_slack(bridge: Casebridge) -> None:
+    # a company name and an embed snippet carry <, > and &: Slack must show them, not parse them
+    await run(bridge, "UALICE", 'portal create evil company="<!channel> & <@UBOB>"', "C0GENERAL")
+    shown = await run(bridge, "UALICE", "portal show evil")
+    assert "&lt;!channel&gt; &amp; &lt;@UBOB&gt;" in shown and "<!channel>" not in shown
+    embed = await run(bridge, "UALICE", "portal embed evil")
+    assert "&lt;script src=" in embed and "<script" not in embed and "<a href" not in embed
+    refused = await run(bridge, "UALICE", "portal show <!here>")
+    assert "<!here>" not in refused
