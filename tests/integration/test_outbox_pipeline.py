@@ -140,16 +140,17 @@ async def test_real_errors_park_the_item_visibly_and_it_still_goes_out_in_order(
 
 
 async def test_a_slow_call_holds_back_only_its_own_lane(db: Database) -> None:
-    release = asyncio.Event()
+    release, under_way = asyncio.Event(), asyncio.Event()
 
     async def call(_d: Any, item: OutboxItem) -> dict[str, Any]:
         if item.ordering_key == "case:slow":
+            under_way.set()
             await release.wait()
         return {}
 
     slow = await queue(db, "case:slow", 2)
     async with delivering(SlackWork(db, SystemClock(), {"send": call}, QUICK)):
-        await asyncio.sleep(0.1)  # the slow call is under way
+        await asyncio.wait_for(under_way.wait(), 5)
         others = [i for n in range(5) for i in await queue(db, f"case:{n}", 3)]
         await until(lambda: sent(db, others), timeout=5)
         assert not await sent(db, slow)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from bridge.log_limits import RepeatLimit
 from bridge.services.customer import case_for_token
-from tests.portal.conftest import Site, running_site
+from tests.portal.conftest import Site, eventually, running_site
 from tests.portal.test_live_socket import connect, open_chat
 
 FORM = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com", "question": "Hi"}
@@ -21,13 +21,6 @@ FORM = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com", "q
 async def connected(site: Site, token: str) -> bool:
     async with site.services.db.uow() as uow:
         return (await case_for_token(uow, token)).customer_connected
-
-
-async def eventually(check: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.02)
 
 
 async def _false_when(value: bool) -> bool:

@@ -12,7 +12,7 @@ import socketio
 from bridge.core.events import AgentRepliesDelivered, Event
 from bridge.services import casework
 from bridge.services.portals import update_portal
-from tests.portal.conftest import Site
+from tests.portal.conftest import Site, eventually
 
 
 async def open_chat(site: Site, subdomain: str = "acme", question: str = "Help!") -> dict[str, Any]:
@@ -56,9 +56,13 @@ async def test_a_socket_sees_and_touches_only_its_own_case(site: Site) -> None:
         bea_case = await case_id_of(site, bea["reference"])
         await casework.claim(site.services, bea_case, "UBOB")
         await casework.post_agent_message(site.services, bea_case, "UBOB", "for Bea only")
-        await asyncio.sleep(0.3)
-        assert ("agent_message", {"id": 3, "text": "for Bea only", "author": "Bob"}) in bea_heard
-        assert ana_heard == []
+        bea_got = ("agent_message", {"id": 3, "text": "for Bea only", "author": "Bob"})
+
+        async def bea_has_it() -> bool:
+            return bea_got in bea_heard
+
+        await eventually(bea_has_it)
+        assert ana_heard == []  # pushed together: Ana would have it by now
 
         # Ana cannot name Bea's case: the socket acts on the case its token proved, and no other
         answer = await ana_socket.call(
@@ -146,10 +150,13 @@ async def test_leaving_the_page_marks_the_customer_gone(site: Site) -> None:
     async with site.services.db.uow() as uow:
         assert (await uow.cases.get(case_id)).customer_connected
     await client.disconnect()
-    await asyncio.sleep(0.3)
-    async with site.services.db.uow() as uow:
-        case = await uow.cases.get(case_id)
-    assert not case.customer_connected and case.customer_left_at is not None
+
+    async def gone() -> bool:
+        async with site.services.db.uow() as uow:
+            case = await uow.cases.get(case_id)
+        return not case.customer_connected and case.customer_left_at is not None
+
+    await eventually(gone)
 
 
 async def test_only_the_portals_allowed_sites_may_connect_from_a_browser(site: Site) -> None:

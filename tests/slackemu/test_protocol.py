@@ -40,13 +40,23 @@ class Recorder:
         self.requests: list[tuple[dict[str, str], str]] = []
         self.delays = delays or []
         self.statuses = statuses or []
+        self.answered = 0
+        self.change = asyncio.Condition()
 
     async def handle(self, request: web.Request) -> web.Response:
         n = len(self.requests)
         self.requests.append((dict(request.headers), await request.text()))
         if n < len(self.delays):
-            await asyncio.sleep(self.delays[n])
+            await asyncio.sleep(self.delays[n])  # a slow app, not the test waiting
+        async with self.change:
+            self.answered += 1
+            self.change.notify_all()
         return web.Response(status=self.statuses[n] if n < len(self.statuses) else 200)
+
+    async def all_answered(self, count: int) -> None:
+        """Until the app has answered `count` requests (a late answer included)."""
+        async with self.change:
+            await self.change.wait_for(lambda: self.answered >= count)
 
 
 async def serve(handler: Any) -> tuple[web.AppRunner, str]:
@@ -56,7 +66,7 @@ async def serve(handler: Any) -> tuple[web.AppRunner, str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{site.port}/slack/events"
 
 
 async def test_every_delivery_is_signed_the_way_bolt_verifies(slack: SlackEmu) -> None:
@@ -90,7 +100,7 @@ async def test_a_slow_app_gets_retries_with_slacks_retry_headers(slack: SlackEmu
     slack.deliver_to(url, ack_timeout=0.3, retry_delays=(0.0, 0.0, 0.0))
     await slack.user_posts("UBOB", "C0SUPPORT", "hello")
     await slack.settle()
-    await asyncio.sleep(0.4)  # let the first, slow request finish on the server side
+    await asyncio.wait_for(recorder.all_answered(3), 5)  # the first, slow one too
     retries = [
         (h.get("X-Slack-Retry-Num"), h.get("X-Slack-Retry-Reason")) for h, _ in recorder.requests
     ]
