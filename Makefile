@@ -10,7 +10,7 @@ PORT ?= 8080
 SLACKEMU_PORT ?= 3100
 SMTP_PORT ?= 2525
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench bench-quick screenshots clean
 
 # The local Slack shows Slack's emoji (case status, reply fates); without a colour emoji font
 # the browser draws empty boxes. Installed once, like Chromium for the tests.
@@ -39,8 +39,23 @@ screenshots: $(STAMP) $(NODE_MODULES) $(CHROMIUM)
 	mkdir -p docs/screenshots
 	CASEBRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e -k transcript
 
-bench: $(STAMP)
-	$(BIN)/python bench/intake.py
+# Each benchmark measures its own floor in the same run, repeats, and ends with one JSON line.
+# `bench` runs them at the issue's goal sizes (about ten minutes on 2 cores); `bench-quick`
+# is a short smoke run of the same scripts.
+bench: $(STAMP) $(NODE_MODULES)
+	$(BIN)/python bench/relay.py --chats 1000 --every 4 --seconds 20 --repeat 2
+	$(BIN)/python bench/sockets.py --sockets 10000 --clients 4 --repeat 2
+	$(BIN)/python bench/ack.py --rate 200 --seconds 10 --repeat 2
+	$(BIN)/python bench/intake.py --cases 1000 --concurrency 20 --repeat 2
+	$(BIN)/python bench/idle.py --waiting 10000 --seconds 30 --repeat 2
+	@test ! -f bench/burst.py || $(BIN)/python bench/burst.py
+
+bench-quick: $(STAMP) $(NODE_MODULES)
+	$(BIN)/python bench/relay.py --chats 20 --every 1 --seconds 5 --repeat 1
+	$(BIN)/python bench/sockets.py --sockets 500 --clients 2 --repeat 1
+	$(BIN)/python bench/ack.py --rate 50 --seconds 3 --repeat 1
+	$(BIN)/python bench/intake.py --cases 200 --concurrency 10 --repeat 1
+	$(BIN)/python bench/idle.py --waiting 1000 --seconds 5 --repeat 1
 
 # Re-install whenever the declared dependencies change; otherwise this is a no-op.
 $(STAMP): pyproject.toml

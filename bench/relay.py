@@ -1,31 +1,31 @@
-"""Relay latency, customer → Slack thread and Slack thread → customer, for N concurrent chats,
-beside the same trip through a bare aiohttp forward on loopback (the floor).
+"""Relay latency and throughput, customer → Slack thread and Slack thread → customer, for N
+live chats each sending a message every few seconds, beside a bare aiohttp forward (the floor).
 
-    .venv/bin/python bench/relay.py [--chats 20] [--messages 5] [--db sqlite|postgresql]
+    .venv/bin/python bench/relay.py [--chats 1000] [--every 4] [--seconds 20] [--repeat 3]
+                                    [--db sqlite|postgresql]
 
-Runs casebridge's real app (bolt over signed HTTP, outbox deliverer) against the local Slack
-with its rate limits lifted, so the figures are casebridge's own overhead. A figure to compare
-runs on the same machine, not a pass/fail test.
+Runs casebridge's real app in this process (bolt over signed HTTP, the outbox deliverer)
+against the local Slack with its rate limits lifted, so the figures are casebridge's own
+overhead. Each chat's customer and agent each send one message every `--every` seconds
+(open loop, staggered), for `--seconds`; every message is then awaited where it should land.
+`lost` counts messages acknowledged to their sender that never arrived, `duplicated` those
+that arrived twice. The floor sends the same messages at the same pace through client → A → B
+on loopback. Ends with one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
-import sys
-import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 from aiohttp import web
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import emit, percentile, report, scratch_database
 
 from bridge.bootstrap import bootstrap
 from bridge.core.routing import Mode
@@ -37,28 +37,38 @@ from bridge.slack.calls import ChannelPacing
 from bridge.web import create_app
 from slackemu import SlackEmu
 from slackemu.server import bound_port
-from storage import migrate
 
 SECRET = "bench-secret"
-PG = "postgresql://postgres@127.0.0.1:5432"
+SETTLE = 60.0  # seconds to wait, after the last send, for the stragglers
 
 
 class Arrivals:
-    """Futures resolved when a given text arrives somewhere."""
+    """When each text was sent and first arrived, and how often it arrived."""
 
     def __init__(self) -> None:
-        self.waiting: dict[str, asyncio.Future[float]] = {}
+        self.sent: dict[str, float] = {}
+        self.first: dict[str, float] = {}
+        self.count: Counter[str] = Counter()
+        self.all_in = asyncio.Event()
 
-    def expect(self, text: str) -> asyncio.Future[float]:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[text] = future
-        return future
+    def sending(self, text: str) -> None:
+        self.sent[text] = time.perf_counter()
 
     def arrived(self, text: str) -> None:
+        now = time.perf_counter()
         for line in text.split("\n"):
-            future = self.waiting.pop(line, None)
-            if future is not None and not future.done():
-                future.set_result(time.perf_counter())
+            if line in self.sent:
+                self.count[line] += 1
+                self.first.setdefault(line, now)
+        if len(self.first) == len(self.sent):
+            self.all_in.set()
+
+    def latencies(self, prefix: str) -> list[float]:
+        return [
+            (self.first[t] - self.sent[t]) * 1000
+            for t in self.sent
+            if t.startswith(prefix) and t in self.first
+        ]
 
 
 class TimedPush:
@@ -78,112 +88,128 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
     return runner, bound_port(site)
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    cut = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {"p50": cut[49] * 1000, "p90": cut[89] * 1000, "p99": cut[98] * 1000}
+async def paced(
+    chats: int, every: float, seconds: float, send: Any, arrivals: Arrivals
+) -> tuple[int, float]:
+    """Each chat sends every `every` s for `seconds`, staggered; (acknowledged, elapsed)."""
+    acknowledged = 0
 
+    async def chat(n: int) -> None:
+        nonlocal acknowledged
+        await asyncio.sleep(every * n / chats)
+        started = time.perf_counter()
+        m = 0
+        while time.perf_counter() - started < seconds:
+            await send(n, m)
+            acknowledged += 1
+            m += 1
+            await asyncio.sleep(max(0.0, started + m * every - time.perf_counter()))
 
-async def timed(arrivals: Arrivals, text: str, send: Any) -> float:
-    arrived = arrivals.expect(text)
     started = time.perf_counter()
-    await send()
-    return await asyncio.wait_for(arrived, 30) - started
+    await asyncio.gather(*(chat(n) for n in range(chats)))
+    try:
+        await asyncio.wait_for(arrivals.all_in.wait(), SETTLE)
+    except TimeoutError:
+        pass
+    return acknowledged, time.perf_counter() - started
 
 
-async def casebridge_trips(url: str, chats: int, messages: int) -> tuple[list[float], list[float]]:
+async def casebridge_run(db: str, chats: int, every: float, seconds: float) -> dict[str, Any]:
     arrivals = Arrivals()
-    slack = await SlackEmu(signing_secret=SECRET, channel_posts=None, tiers_enabled=False).start()
-    original = slack.record_call
+    async with scratch_database(db) as url:
+        slack = await SlackEmu(
+            signing_secret=SECRET, channel_posts=None, tiers_enabled=False
+        ).start()
+        original = slack.record_call
 
-    def record_call(method: str, params: Any, message: Any) -> None:
-        original(method, params, message)
-        if method == "chat.postMessage" and params.get("username"):
-            arrivals.arrived(message.text)
+        def record_call(method: str, params: Any, message: Any) -> None:
+            original(method, params, message)
+            if method == "chat.postMessage" and params.get("username"):
+                arrivals.arrived(message.text)
 
-    slack.record_call = record_call  # type: ignore[method-assign]
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        slack_bot_token="xoxb-local",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.api_url,
-    )
-    components = bootstrap(
-        settings,
-        push=TimedPush(arrivals),
-        delivery=DeliveryPolicy(poll_interval=0.2, lease=timedelta(seconds=10)),
-        pacing=ChannelPacing("10000 per second"),
-    )
-    runner, port = await serve(create_app(components))
-    slack.deliver_to(f"http://127.0.0.1:{port}/slack/events")
-    ctx = components.services
-    await portals.create_portal(
-        ctx, company="Bench", subdomain="bench", mode=Mode.BROADCAST, channel_id="C0SUPPORT"
-    )
-    await agents.ensure_agent(ctx, "UBOB", "bob")
-    await agents.set_availability(ctx, "UBOB", True)
-    opened = [
-        await open_case(
-            ctx,
-            NewCase(
-                subdomain="bench",
-                first_name="Ana",
-                last_name=f"L{n}",
-                email="ana@example.com",
-                question="help",
-            ),
+        slack.record_call = record_call  # type: ignore[method-assign]
+        settings = Settings(
+            _env_file=None,
+            database_url=url,
+            slack_bot_token="xoxb-local",
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url,
         )
-        for n in range(chats)
-    ]
-    for case in opened:
-        await casework.claim(ctx, case.case.id, "UBOB")
-    threads = {}
-    for case in opened:
-        message = await slack.wait_for(
-            lambda c=case: next(
-                (m for m in slack.messages("C0SUPPORT") if c.case.reference in m.text), None
-            )
+        components = bootstrap(
+            settings,
+            push=TimedPush(arrivals),
+            delivery=DeliveryPolicy(poll_interval=0.2, lease=timedelta(seconds=30)),
+            pacing=ChannelPacing("10000 per second"),
         )
-        threads[case.case.id] = message.ts
-
-    async def customer_side(case: Any) -> list[float]:
-        out = []
-        for n in range(messages):
-            text = f"customer {case.case.id}/{n} {uuid.uuid4().hex[:6]}"
-            out.append(
-                await timed(
-                    arrivals,
-                    text,
-                    lambda text=text: customer.post_customer_message(ctx, case.token, text),
-                )
+        runner, port = await serve(create_app(components))
+        slack.deliver_to(f"http://127.0.0.1:{port}/slack/events")
+        try:
+            ctx = components.services
+            await portals.create_portal(
+                ctx, company="Bench", subdomain="bench", mode=Mode.BROADCAST, channel_id="C0SUPPORT"
             )
-        return out
-
-    async def agent_side(case: Any) -> list[float]:
-        out = []
-        for n in range(messages):
-            text = f"agent {case.case.id}/{n} {uuid.uuid4().hex[:6]}"
-            out.append(
-                await timed(
-                    arrivals,
-                    text,
-                    lambda text=text: slack.user_posts(
-                        "UBOB", "C0SUPPORT", text, thread_ts=threads[case.case.id]
-                    ),
+            await agents.ensure_agent(ctx, "UBOB", "bob")
+            await agents.set_availability(ctx, "UBOB", True)
+            opened = []
+            for n in range(chats):
+                request = NewCase(
+                    subdomain="bench",
+                    first_name="Ana",
+                    last_name=f"L{n}",
+                    email="ana@example.com",
+                    question="help",
                 )
+                opened.append(await open_case(ctx, request))
+            for case in opened:
+                await casework.claim(ctx, case.case.id, "UBOB")
+            references = {case.case.reference: case.case.id for case in opened}
+            threads: dict[int, str] = {}
+
+            def all_posted() -> bool:
+                for message in slack.messages("C0SUPPORT"):
+                    for reference, case_id in references.items():
+                        if reference in message.text:
+                            threads[case_id] = message.ts
+                return len(threads) == len(references)
+
+            await slack.wait_for(all_posted, timeout=300)
+
+            async def customer_sends(n: int, m: int) -> None:
+                text = f"c2s {n}/{m} {uuid.uuid4().hex[:6]}"
+                arrivals.sending(text)
+                await customer.post_customer_message(ctx, opened[n].token, text)
+
+            async def agent_sends(n: int, m: int) -> None:
+                text = f"s2c {n}/{m} {uuid.uuid4().hex[:6]}"
+                arrivals.sending(text)
+                await slack.user_posts(
+                    "UBOB", "C0SUPPORT", text, thread_ts=threads[opened[n].case.id]
+                )
+
+            both = await asyncio.gather(
+                paced(chats, every, seconds, customer_sends, arrivals),
+                paced(chats, every, seconds, agent_sends, arrivals),
             )
-        return out
+            sent = sum(acknowledged for acknowledged, _ in both)
+            elapsed = max(e for _, e in both)
+        finally:
+            await runner.cleanup()
+            await slack.stop()
+    c2s, s2c = arrivals.latencies("c2s"), arrivals.latencies("s2c")
+    arrived = len(arrivals.first)
+    return {
+        "c2s_p50_ms": percentile(c2s, 50),
+        "c2s_p99_ms": percentile(c2s, 99),
+        "s2c_p50_ms": percentile(s2c, 50),
+        "s2c_p99_ms": percentile(s2c, 99),
+        "throughput_mps": arrived / elapsed,
+        "lost": sent - arrived,
+        "duplicated": sum(count - 1 for count in arrivals.count.values() if count > 1),
+    }
 
-    to_slack = [x for r in await asyncio.gather(*(customer_side(c) for c in opened)) for x in r]
-    to_customer = [x for r in await asyncio.gather(*(agent_side(c) for c in opened)) for x in r]
-    await runner.cleanup()
-    await slack.stop()
-    return to_slack, to_customer
 
-
-async def floor_trips(chats: int, messages: int) -> list[float]:
-    """The same fan-in through a bare aiohttp forward: client → A → B on loopback."""
+async def floor_run(chats: int, every: float, seconds: float) -> dict[str, Any]:
+    """The same pace through a bare aiohttp forward: client → A → B on loopback."""
     arrivals = Arrivals()
 
     async def sink(request: web.Request) -> web.Response:
@@ -204,74 +230,54 @@ async def floor_trips(chats: int, messages: int) -> list[float]:
     forward_runner, forward_port = await serve(forward_app)
     client = aiohttp.ClientSession()
 
-    async def chat(n: int) -> list[float]:
-        out = []
-        for m in range(messages):
-            text = f"floor {n}/{m}"
+    async def send(n: int, m: int) -> None:
+        text = f"floor {n}/{m}"
+        arrivals.sending(text)
+        async with client.post(f"http://127.0.0.1:{forward_port}/", json={"text": text}):
+            pass
 
-            async def send(text: str = text) -> None:
-                async with client.post(f"http://127.0.0.1:{forward_port}/", json={"text": text}):
-                    pass
-
-            out.append(await timed(arrivals, text, send))
-        return out
-
-    trips = [x for r in await asyncio.gather(*(chat(n) for n in range(chats))) for x in r]
+    await paced(chats, every, seconds, send, arrivals)
     await client.close()
     await session.close()
     await forward_runner.cleanup()
     await sink_runner.cleanup()
-    return trips
-
-
-async def database(kind: str) -> tuple[str, Any]:
-    if kind == "sqlite":
-        folder = tempfile.TemporaryDirectory()
-        url = f"sqlite+aiosqlite:///{folder.name}/relay.db"
-        await migrate.upgrade(url)
-        return url, folder.cleanup
-    admin = await asyncpg.connect(f"{PG}/postgres")
-    name = f"casebridge_relay_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    await migrate.upgrade(url)
-
-    async def drop() -> None:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-    return url, drop
-
-
-def show(label: str, samples: list[float], floor: dict[str, float] | None = None) -> None:
-    p = percentiles(samples)
-    line = f"{label:>22}: p50 {p['p50']:7.1f} ms  p90 {p['p90']:7.1f} ms  p99 {p['p99']:7.1f} ms"
-    if floor:
-        line += f"   ({p['p50'] / floor['p50']:.1f}x / {p['p90'] / floor['p90']:.1f}x the floor)"
-    print(line)
+    trips = arrivals.latencies("floor")
+    return {"bare_p50_ms": percentile(trips, 50), "bare_p99_ms": percentile(trips, 99)}
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chats", type=int, default=20)
-    parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--chats", type=int, default=1000)
+    parser.add_argument("--every", type=float, default=4.0, help="seconds between messages")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    url, cleanup = await database(args.db)
-    try:
-        to_slack, to_customer = await casebridge_trips(url, args.chats, args.messages)
-    finally:
-        result = cleanup()
-        if asyncio.iscoroutine(result):
-            await result
-    floor = percentiles(await floor_trips(args.chats, args.messages))
-    print(f"{args.chats} concurrent chats × {args.messages} messages each, on {args.db}")
     print(
-        f"{'bare aiohttp forward':>22}: p50 {floor['p50']:7.1f} ms  p90 {floor['p90']:7.1f} ms"
-        f"  p99 {floor['p99']:7.1f} ms"
+        f"{args.chats} chats, a message every {args.every:g} s each way per chat, "
+        f"for {args.seconds:g} s, on {args.db}"
     )
-    show("customer → Slack", to_slack, floor)
-    show("Slack → customer", to_customer, floor)
+    floors, runs = [], []
+    for _ in range(args.repeat):
+        floors.append(await floor_run(args.chats, args.every, args.seconds))
+        runs.append(await casebridge_run(args.db, args.chats, args.every, args.seconds))
+    floor = report("bare aiohttp forward", floors, ["bare_p50_ms", "bare_p99_ms"])
+    keys = ["c2s_p50_ms", "c2s_p99_ms", "s2c_p50_ms", "s2c_p99_ms", "throughput_mps"]
+    figures = report("casebridge", runs, [*keys, "lost", "duplicated"])
+    emit(
+        {
+            "bench": "relay",
+            "chats": args.chats,
+            "db": args.db,
+            **{key: figures[key] for key in keys},
+            "bare_p50_ms": floor["bare_p50_ms"],
+            "bare_p99_ms": floor["bare_p99_ms"],
+            "lost": sum(run["lost"] for run in runs),
+            "duplicated": sum(run["duplicated"] for run in runs),
+            "every_s": args.every,
+            "repeats": args.repeat,
+        }
+    )
 
 
 if __name__ == "__main__":
