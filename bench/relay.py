@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -107,10 +108,8 @@ async def paced(
 
     started = time.perf_counter()
     await asyncio.gather(*(chat(n) for n in range(chats)))
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(arrivals.all_in.wait(), SETTLE)
-    except TimeoutError:
-        pass
     return acknowledged, time.perf_counter() - started
 
 
