@@ -40,6 +40,10 @@ async def test_dates_channels_and_links_to_messages_render_as_in_slack(
 
 
 async def test_app_home_lists_keep_their_lines(http_rig: Rig, browser: Browser) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{http_rig.slack.url}/?as=UBOB")
+    await page.get_by_role("button", name="Home", exact=True).click()
+    await expect(page.get_by_text("Hello")).to_be_visible()  # the app's answer to opening Home
     await http_rig.app.client.views_publish(
         user_id="UBOB",
         view={
@@ -49,9 +53,6 @@ async def test_app_home_lists_keep_their_lines(http_rig: Rig, browser: Browser) 
             ],
         },
     )
-    page = await browser.new_page()
-    await page.goto(f"{http_rig.slack.url}/?as=UBOB")
-    await page.get_by_role("button", name="Home", exact=True).click()
     listing = page.locator("#messages .block.section").filter(has_text="C-000001")
     await expect(listing).to_be_visible()
     assert (await listing.inner_text()).splitlines() == ["• C-000001", "• C-000002"]
