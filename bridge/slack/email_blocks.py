@@ -5,22 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.core.text import escape_mrkdwn
+from bridge.slack.limits import cut
 
 SHOW_ORIGINAL = "email_show_original"
 SECTION_LIMIT = 3000
 MODAL_SECTIONS = 40  # 40 × 3,000 characters: well within a modal's 100 blocks
 FALLBACK_LIMIT = 3000
-
-
-def _cut(text: str, limit: int) -> str:
-    """Cut escaped mrkdwn to `limit` characters with "…", never inside an &entity;."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
 
 
 def email_reply_post(
@@ -49,7 +39,7 @@ def email_reply_post(
         names = ", ".join(escape_mrkdwn(name) for name in attachments)
         quoted += f"\n_Attachments not passed on: {names}_"
     body = "\n".join(lines) + "\n" + quoted
-    section = _cut(body, SECTION_LIMIT)
+    section = cut(body, SECTION_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": section}},
         {
@@ -64,7 +54,7 @@ def email_reply_post(
             ],
         },
     ]
-    return _cut(body, FALLBACK_LIMIT), blocks
+    return cut(body, FALLBACK_LIMIT), blocks
 
 
 def original_modal(reference: str, original: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from bridge.slack.blocks import (
     device_info,
     reply_email_modal,
 )
+from bridge.slack.email_blocks import email_reply_post, original_modal, unmatched_email_dm
 from bridge.slack.home import CaseList, HomeData, home_view
 from bridge.slack.limits import cut, outside
 from bridge.views import ListedCase
@@ -144,3 +145,19 @@ def test_a_cut_never_splits_an_entity_or_a_link(limit: int) -> None:
         assert len(shown) <= limit
         assert not BROKEN_ENTITY.search(shown)
         assert shown.count("<") == shown.count(">")
+
+
+def test_customers_emails_in_the_thread_and_their_original_fit() -> None:
+    text, blocks = email_reply_post(
+        customer_name=HOSTILE,
+        sender=HOSTILE,
+        from_customer=False,
+        text="\n".join([HOSTILE] * 20),
+        attachments=(HOSTILE, HOSTILE),
+        mention="UBOB",
+        message_id=7,
+    )
+    check_text(text)
+    check_blocks(blocks)
+    View(**original_modal("C-000001", HOSTILE * 100)).validate_json()
+    check_text(unmatched_email_dm(HOSTILE, HOSTILE))
