@@ -21,7 +21,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    """Every setting of DESIGN.md's contract; environment names are the upper-case field names."""
+    """Every setting (README's Configuration table); environment names are the upper-case names."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 

@@ -256,7 +256,6 @@ class Workspace:
         self.token_state = "ok"
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
-        self._last_second = 0
         self._seed(DEFAULT_SEED if seed is None else seed)
 
     def _seed(self, seed: Mapping[str, Any]) -> None:
