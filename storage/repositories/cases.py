@@ -283,10 +283,6 @@ class CaseRepository:
         )
         return set(result.scalars())
 
-    async def mark_warned(self, case_id: int, now: datetime) -> bool:
-        """Record the wait warning; False when it was already given (so it is given once)."""
-        return await self._conditional_update(case_id, {"warned_at": None}, {"warned_at": now})
-
     async def unseen_agent_messages(
         self, before: datetime, limit: int = 500
     ) -> Sequence[StoredMessage]:
@@ -309,16 +305,6 @@ class CaseRepository:
             )
         ).scalars()
         return [_to_message(r) for r in rows]
-
-    async def mark_emailed(self, message_id: int, now: datetime) -> bool:
-        """Claim the message for emailing; False if a concurrent sweep already did."""
-        result = await self.session.execute(
-            update(MessageRow)
-            .where(MessageRow.id == message_id, MessageRow.emailed_at.is_(None))
-            .values(emailed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def _mark_agent_replies(
         self, case_id: int, up_to: int, column: str, values: dict[str, Any]
