@@ -88,7 +88,7 @@ async def post_case(d: SlackDeliverer, item: OutboxItem) -> Outcome:
     ts = found["ts"]
 
     async def record(uow: UnitOfWork) -> None:
-        await uow.cases.set_fields(case.id, slack_channel=channel, slack_ts=ts)
+        await uow.cases.set_slack_message(case.id, channel, ts)
 
     return Outcome({"channel": channel, "ts": ts}, record)
 

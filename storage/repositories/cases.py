@@ -156,12 +156,12 @@ class CaseRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def set_fields(self, case_id: int, **values: Any) -> None:
-        """Unconditional update of plain fields (flags, Slack ts…)."""
+    async def set_slack_message(self, case_id: int, channel: str, ts: str) -> None:
+        """Where the case's Slack message is, once posted (its thread is the conversation)."""
         await self.session.execute(
             update(CaseRow)
             .where(CaseRow.id == case_id)
-            .values(**values)
+            .values(slack_channel=channel, slack_ts=ts)
             .execution_options(synchronize_session=False)
         )
 

@@ -58,8 +58,10 @@ async def test_a_reply_the_customer_left_before_reading_is_marked_emailed(
     bridge = mailing_bridge
     case_id, message_id, reply = await bob_answers_a_chat(bridge, "Here is the fix.")
     await mark_delivered(bridge.services, case_id, message_id)
-    async with bridge.services.db.uow() as uow:
-        await uow.cases.set_fields(case_id, customer_connected=False)
+    async with bridge.services.db.uow() as uow:  # the customer's page went away
+        case = await uow.cases.get(case_id)
+        assert case is not None
+        await uow.cases.apply(case.customer_presence(False, bridge.services.clock.now()))
         await uow.commit()
 
     assert await sweep_unseen_replies(bridge.services, Timings(unseen_reply=timedelta(0)))
