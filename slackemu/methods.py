@@ -44,10 +44,11 @@ def _postable(emu: EmulatorServer, ref: str) -> Channel:
     channel = _resolve_channel(emu, ref)
     if channel.is_archived:
         raise SlackError("is_archived")
-    public = not channel.is_private and not channel.is_im
-    if BOT_USER_ID not in channel.members and not (
-        public and "chat:write.public" in emu.workspace.scopes
-    ):
+    if BOT_USER_ID in channel.members:
+        return channel
+    if channel.is_private or channel.is_im:
+        raise SlackError("channel_not_found")  # invisible to a bot that is not in it
+    if "chat:write.public" not in emu.workspace.scopes:
         raise SlackError("not_in_channel")
     return channel
 

@@ -136,6 +136,9 @@ async def test_membership_archives_tokens_and_scopes_answer_as_slack_does(
     assert joined["channel"]["is_member"] is True
     slack.workspace.add_channel("G0VIP", "vip", {"UALICE"}, is_private=True)
     assert (await refused("conversations_join", channel="G0VIP"))["error"] == "channel_not_found"
+    assert (await refused("chat_postMessage", channel="G0VIP", text="hi"))["error"] == (
+        "channel_not_found"
+    )
     # archived
     await slack.archive("C0GENERAL")
     assert (await refused("chat_postMessage", channel="C0GENERAL", text="hi"))["error"] == (
