@@ -91,7 +91,7 @@ async def _compose(
 
 async def send_mail(d: MailDeliverer, item: OutboxItem) -> dict[str, Any]:
     """Render and send one email; a refused customer address is reported in the thread."""
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         case = await uow.cases.get(int(item.payload["case_id"]))
         if case is None or case.deleted:
             return {"skipped": "the case is gone"}

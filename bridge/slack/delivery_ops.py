@@ -33,7 +33,7 @@ def _metadata(item: OutboxItem, also: list[int] | None = None) -> dict[str, Any]
 
 
 async def _case(d: SlackDeliverer, item: OutboxItem) -> Case:
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         case = await uow.cases.get(int(item.payload["case_id"]))
     if case is None:
         raise Permanent(f"case {item.payload['case_id']} does not exist")
@@ -41,7 +41,7 @@ async def _case(d: SlackDeliverer, item: OutboxItem) -> Case:
 
 
 async def _thread(d: SlackDeliverer, case_id: int) -> tuple[str, str]:
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         where = await uow.cases.slack_message(case_id)
     if where is None:
         raise Permanent("the case message was never posted")
@@ -49,7 +49,7 @@ async def _thread(d: SlackDeliverer, case_id: int) -> tuple[str, str]:
 
 
 async def _card(d: SlackDeliverer, case: Case) -> tuple[CaseCard, str | None]:
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         portal = await uow.portals.get(case.portal_id)
         agent = await uow.agents.get(case.assignee_id) if case.assignee_id else None
     if portal is None:
@@ -110,7 +110,7 @@ async def update_case(d: SlackDeliverer, item: OutboxItem) -> Outcome:
 
 async def _contiguous_posts(d: SlackDeliverer, item: OutboxItem) -> list[OutboxItem]:
     """Customer lines queued right behind this one, from the same author: sent as one post."""
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         following = await uow.outbox.following(item, limit=COALESCE_LIMIT)
     run = []
     # Slack cuts a post's text at 40,000 characters: the run stops before that, and the
@@ -134,7 +134,7 @@ async def post_in_thread(d: SlackDeliverer, item: OutboxItem) -> Outcome:
     found = await d.posted_before(item, channel, thread_ts)
     if found is not None:
         also = list(found["metadata"]["event_payload"].get("also", []))
-        async with d.db.uow() as uow:
+        async with d.db.read() as uow:
             batch = [o for o in await uow.outbox.following(item) if o.id in also]
     else:
         batch = await _contiguous_posts(d, item)
@@ -290,7 +290,7 @@ async def reaction(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
 
 async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     user = item.payload["user"]
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         agent = await uow.agents.get(user)
         if agent is None:
             return {"skipped": "not an agent yet"}

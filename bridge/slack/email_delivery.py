@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.links import slack_message_link
-from bridge.outbox.deliverer import Handler
+from bridge.outbox.deliverer import Handler, Outcome
 from bridge.outbox.errors import Permanent
 from bridge.slack import operations as op
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.email_blocks import email_reply_post
 from bridge.slack.fate_marks import mark_fate
 from storage.repositories.outbox import OutboxItem
+from storage.uow import UnitOfWork
 
 METADATA_TYPE = "casebridge_outbox"
 
@@ -20,11 +21,11 @@ def _metadata(item: OutboxItem) -> dict[str, Any]:
     return {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": item.id, "also": []}}
 
 
-async def post_email_reply(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
+async def post_email_reply(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any] | Outcome:
     """Quote the customer's email in the case's thread (rendered from the stored message)."""
     payload = item.payload
     case_id, message_id = int(payload["case_id"]), int(payload["message_id"])
-    async with d.db.uow() as uow:
+    async with d.db.read() as uow:
         case = await uow.cases.get(case_id)
         where = await uow.cases.slack_message(case_id)
         message = next((m for m in await uow.cases.messages(case_id) if m.id == message_id), None)
@@ -54,17 +55,19 @@ async def post_email_reply(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any
         unfurl_media=False,
         metadata=_metadata(item),
     )
-    async with d.db.uow() as uow:
-        await uow.cases.set_message_ts(message_id, posted["ts"])
-        await uow.commit()
-    return {"channel": channel, "ts": posted["ts"]}
+    ts = posted["ts"]
+
+    async def record(uow: UnitOfWork) -> None:
+        await uow.cases.set_message_ts(message_id, ts)
+
+    return Outcome({"channel": channel, "ts": ts}, record)
 
 
 async def notice_dm(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     """A plain direct message; a case's link is added when the case has a message."""
     text = str(item.payload["text"])
     if item.payload.get("case_id"):
-        async with d.db.uow() as uow:
+        async with d.db.read() as uow:
             where = await uow.cases.slack_message(int(item.payload["case_id"]))
         if where is not None:
             text += f" <{slack_message_link(*where)}|Open the case>"
