@@ -38,7 +38,7 @@ async def make_code(ctx: ServiceContext, agent_id: str, portal_id: int | None) -
 
 async def live_codes(ctx: ServiceContext, agent_id: str) -> Sequence[Code]:
     """The agent's codes that can still be used, oldest first."""
-    async with ctx.db.uow() as uow:
+    async with ctx.db.read() as uow:
         return await uow.codes.live_for(agent_id, ctx.clock.now())
 
 

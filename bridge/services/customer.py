@@ -44,7 +44,7 @@ class CaseView:
 
 async def view_case(ctx: ServiceContext, token: str) -> CaseView:
     """The customer's own case and its conversation."""
-    async with ctx.db.uow() as uow:
+    async with ctx.db.read() as uow:
         case = await case_for_token(uow, token)
         agent = await uow.agents.get(case.assignee_id) if case.assignee_id else None
         return CaseView(

@@ -61,7 +61,7 @@ async def create_portal(
 
 
 async def get_portal(ctx: ServiceContext, subdomain: str) -> Portal:
-    async with ctx.db.uow() as uow:
+    async with ctx.db.read() as uow:
         portal = await uow.portals.by_subdomain(subdomain)
     if portal is None:
         raise PortalNotFound(subdomain)
@@ -69,7 +69,7 @@ async def get_portal(ctx: ServiceContext, subdomain: str) -> Portal:
 
 
 async def list_portals(ctx: ServiceContext) -> Sequence[Portal]:
-    async with ctx.db.uow() as uow:
+    async with ctx.db.read() as uow:
         return await uow.portals.all()
 
 
@@ -122,7 +122,7 @@ class PortalFront:
 
 async def portal_front(ctx: ServiceContext, subdomain: str) -> PortalFront:
     """The portal and who can answer right now (PortalNotFound for an unknown subdomain)."""
-    async with ctx.db.uow() as uow:
+    async with ctx.db.read() as uow:
         portal = await uow.portals.by_subdomain(subdomain)
         if portal is None:
             raise PortalNotFound(subdomain)
