@@ -78,11 +78,16 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
         )
 
     async def messages(request: web.Request) -> web.Response:
-        viewer, channel = request.query.get("as"), request.query["channel"]
+        viewer, channel = request.query.get("as"), request.query.get("channel", "")
         thread_ts = request.query.get("thread_ts")
-        found = (
-            emu.thread(channel, thread_ts, viewer) if thread_ts else emu.messages(channel, viewer)
-        )
+        try:
+            found = (
+                emu.thread(channel, thread_ts, viewer)
+                if thread_ts
+                else emu.messages(channel, viewer)
+            )
+        except SlackError as unknown:  # no such channel or thread: Slack's error name, not a 500
+            return web.json_response({"error": unknown.error}, status=404)
         return web.json_response(
             {"messages": [{**m.to_api(), "ephemeral": m.ephemeral_to is not None} for m in found]}
         )

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from urllib.request import Request, urlopen
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackemu import SlackEmu
@@ -126,3 +127,11 @@ def test_the_readme_lists_every_web_api_method_it_answers() -> None:
     readme = (SLACKEMU / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z]+\.[A-Za-z.]+)` \|", readme, flags=re.MULTILINE))
     assert listed == set(ALL_METHODS)
+
+
+async def test_the_ui_asking_for_a_channel_that_does_not_exist_gets_slacks_error() -> None:
+    async with SlackEmu() as slack, aiohttp.ClientSession() as http:
+        unknown = await http.get(f"{slack.url}/_emu/messages", params={"channel": "C0NOPE"})
+        assert unknown.status == 404 and await unknown.json() == {"error": "channel_not_found"}
+        known = await http.get(f"{slack.url}/_emu/messages", params={"channel": "C0SUPPORT"})
+        assert known.status == 200 and await known.json() == {"messages": []}
