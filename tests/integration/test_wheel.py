@@ -24,7 +24,6 @@ def test_the_wheel_carries_templates_catalogs_the_socket_io_client_and_the_stand
             "wheel",
             "--quiet",
             "--no-deps",
-            "--no-build-isolation",
             "-w",
             str(tmp_path),
             ".",
