@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bridge import views
 from bridge.core.portals import Portal
+from bridge.core.routing import Mode
 from bridge.links import code_page_url, portal_url
 from bridge.services import codes as code_services
 from commands.parsing import Args, UsageError
@@ -42,11 +43,20 @@ async def pin(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
                 "on the right portal."
             )
         code = await code_services.make_code(ctx.services, caller.user_id, portal.id)
+        if portal.mode is Mode.PIN:
+            where = (
+                f"{code_page_url(ctx.public_url)} or on "
+                f"{portal_url(ctx.public_url, portal.subdomain)}"
+            )
+        else:
+            # Only a `pin` portal's page asks for a code; the global code page always does.
+            where = (
+                f"{code_page_url(ctx.public_url)} (not on the {portal.subdomain} portal's page:"
+                f" it is in `{portal.mode.value}` mode, which has no code field)"
+            )
         text = (
             f":1234: Your code: *{spaced(code.value)}* — valid once, until "
-            f"{when(code.expires_at)}.\nThe customer types it at "
-            f"{code_page_url(ctx.public_url)} or on {portal_url(ctx.public_url, portal.subdomain)}"
-            f" and reaches you directly."
+            f"{when(code.expires_at)}.\nThe customer types it at {where} and reaches you directly."
         )
         return Reply(text)
     if verb == "list":
