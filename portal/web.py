@@ -26,6 +26,7 @@ from bridge.core.errors import (
     PortalNotFound,
 )
 from bridge.core.portals import LANGUAGES, Portal
+from bridge.core.text import MAX_EMAIL_LENGTH, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH
 from bridge.http_body import read_capped
 from bridge.links import portal_url, subdomain_of_host
 from bridge.services import customer
@@ -98,7 +99,10 @@ class PortalSite:
         return self._render("not_found.html", status=404, lang=lang)
 
     def _errors(self, lang: str, errors: dict[str, str], status: int = 400) -> web.Response:
-        messages = {field: translate(lang, f"errors.{key}") for field, key in errors.items()}
+        messages = {
+            field: translate(lang, f"errors.{key}", **_error_values(field, key))
+            for field, key in errors.items()
+        }
         return web.json_response({"errors": messages, "codes": errors}, status=status)
 
     # --- pages -------------------------------------------------------------------------
@@ -163,6 +167,7 @@ class PortalSite:
                 "view": view,
                 "api": api,
                 "storageKey": f"casebridge:{key or 'code'}",
+                "maxMessage": MAX_MESSAGE_LENGTH,
                 # The site whose widget frames this page keeps the token when we may not.
                 "embedHost": embed_host,
                 "strings": {k: v for k, v in catalog(lang).items() if k != "mail"},
@@ -317,6 +322,18 @@ class PortalSite:
 
 
 _FORM_FIELDS = frozenset(NewCaseBody.model_fields)
+
+
+_FIELD_LIMITS = {
+    "first_name": MAX_NAME_LENGTH,
+    "last_name": MAX_NAME_LENGTH,
+    "email": MAX_EMAIL_LENGTH,
+}
+
+
+def _error_values(field: str, key: str) -> dict[str, object]:
+    """What a refusal's text needs: "too long" says the limit."""
+    return {"max": _FIELD_LIMITS.get(field, MAX_MESSAGE_LENGTH)} if key == "too_long" else {}
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")

@@ -13,10 +13,12 @@ from bridge.core.events import (
 from bridge.core.text import MAX_SUBJECT_LENGTH, clean_message
 from bridge.services.changes import load_case
 from bridge.services.context import ServiceContext, commit
+from portal.i18n import translate
 
 
-def default_subject(reference: str) -> str:
-    return f"Re: your request {reference}"
+def default_subject(reference: str, language: str = "en") -> str:
+    """The reply's subject as the modal first shows it, in the customer's language."""
+    return translate(language, "mail.reply_subject", ref=reference)
 
 
 async def may_reply(ctx: ServiceContext, case_id: int, agent_id: str) -> Case:

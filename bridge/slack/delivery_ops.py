@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bridge.core.cases import Case, CaseStatus
+from bridge.core.cases import Case, CaseStatus, format_reference
 from bridge.core.text import escape_mrkdwn
 from bridge.links import slack_message_link
 from bridge.outbox.deliverer import Handler, Outcome
@@ -306,14 +306,11 @@ async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
             where = await uow.cases.slack_message(case.id)
             if where:
                 links[case.id] = slack_message_link(*where)
-        failures = (
-            [
-                f"{f.operation} (case {f.case_id}): {f.last_error}"
-                for f in await uow.outbox.failed(limit=5)
-            ]
-            if agent.is_admin
-            else []
-        )
+        failures = []
+        if agent.is_admin:
+            for f in await uow.outbox.failed(limit=5):
+                place = await uow.cases.slack_message(f.case_id) if f.case_id else None
+                failures.append(failed_line(f, place))
     problems = (
         [f"{_where(p.scope)}: `{escape_mrkdwn(p.error)}`. To fix: {p.fix}" for p in await _parks(d)]
         if agent.is_admin
@@ -332,6 +329,35 @@ async def publish_home(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:
     )
     await d.calls("views_publish", user_id=user, view=view)
     return {"user": user}
+
+
+# What a failed delivery was, in the words of the people who read the list.
+_WHAT_FAILED = {
+    op.CASE_POST: "Posting the case",
+    op.CASE_UPDATE: "Updating the case message",
+    op.THREAD_POST: "A line in the case's thread",
+    op.EMAIL_POST: "The customer's email, in the thread",
+    op.ALERT_DM: "An agent's alert",
+    op.ALERT_MENTION: "Mentioning agents in the thread",
+    op.NOTICE_DM: "A direct message",
+    op.FATE_MARK: "The mark on a reply",
+    op.HOME_PUBLISH: "An App Home",
+    op.PURGE_THREAD: "Erasing the thread",
+    op.PURGE_DMS: "Erasing direct messages",
+    "mail.send": "Email to the customer",
+}
+
+
+def failed_line(item: OutboxItem, place: tuple[str, str] | None) -> tuple[str, str]:
+    """One failed delivery for admins: what it was and the case's reference (a link) — our
+    words — and why, as the outside world put it."""
+    what = _WHAT_FAILED.get(item.operation, item.operation)
+    reason = item.last_error or "unknown error"
+    if item.case_id is None:
+        return f"{what}: ", reason
+    reference = format_reference(item.case_id)
+    case = f"<{slack_message_link(*place)}|{reference}>" if place else reference
+    return f"{what} for {case}: ", reason
 
 
 def _where(scope: str) -> str:

@@ -32,7 +32,8 @@ class HomeData:
     mine: CaseList
     everything: CaseList
     links: dict[int, str]  # case id -> link to its message
-    failed_deliveries: Sequence[str] = ()  # shown to admins only
+    # Shown to admins only: (what failed, for which case — ours; the reason — outside text).
+    failed_deliveries: Sequence[tuple[str, str]] = ()
     parked_deliveries: Sequence[str] = ()  # lanes waiting for an admin's fix: a banner on top
 
 
@@ -113,7 +114,8 @@ def home_view(data: HomeData) -> dict[str, Any]:
         blocks += _section(listing, data.links)
     if data.failed_deliveries:
         failures = ["*Deliveries that failed*"] + [
-            f"• {outside(line, LINE_CHARS)}" for line in data.failed_deliveries
+            f"• {head}{outside(reason, max(40, LINE_CHARS - len(head)))}"
+            for head, reason in data.failed_deliveries
         ]
         blocks += [{"type": "divider"}]
         blocks += [{"type": "section", "text": mrkdwn(text)} for text in pack(failures)]

@@ -2,6 +2,7 @@
 // Text from anyone is only ever set with textContent: nothing typed becomes markup.
 import { io } from "/portal/vendor/socket.io.esm.min.js";
 import { createStore } from "/portal/static/storage.js";
+import { withLinks } from "/portal/static/links.js";
 
 const config = JSON.parse(document.getElementById("casebridge-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -111,7 +112,7 @@ function addMessage({ id, direction, author, text, pending }) {
   const who = document.createElement("strong");
   who.textContent = direction === "customer" ? t("you") : author;
   const body = document.createElement("p");
-  body.textContent = text;
+  body.append(...withLinks(text));
   item.append(who, body);
   if (pending) {
     const note = document.createElement("small");
@@ -209,7 +210,7 @@ async function flushPending() {
 }
 
 function showChatError(code) {
-  $("chat-error").textContent = code ? t(`errors.${code}`) : "";
+  $("chat-error").textContent = code ? t(`errors.${code}`, { max: config.maxMessage }) : "";
 }
 
 function draw(caseState) {

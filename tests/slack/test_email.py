@@ -47,7 +47,7 @@ async def test_customer_stops_waiting_and_gets_a_confirmation_in_their_language(
     to_customer = next(m for m in caught if "ana@example.com" in m.header("To"))
     assert to_customer.header("From") == "Acme Support <support@acme.test>"
     assert to_customer.header("Reply-To") == f"support+{ref.lower()}@acme.test"
-    assert to_customer.header("Subject") == f"Recebemos a sua solicitação {ref}"
+    assert to_customer.header("Subject") == f"Recebemos sua solicitação {ref}"
     assert to_customer.header("Content-Language") == "pt-BR"
     assert "Minha impressora <pegou fogo> & não liga" in to_customer.part("plain")
     assert "Minha impressora &lt;pegou fogo&gt; &amp; não liga" in to_customer.part("html")
@@ -81,7 +81,7 @@ async def test_the_assignee_replies_by_email_from_slack(
     await bridge.case_message(ref, contains="Assigned to")
     await slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_reply_email")
     (modal,) = await slack.wait_for(lambda: slack.open_views("UBOB"))
-    assert f"Re: your request {ref}" in str(modal.definition)
+    assert f"Re : votre demande {ref}" in str(modal.definition)  # Ana writes French
 
     # an empty body is refused in the modal; nothing is sent
     refused = await slack.user_submits(
@@ -137,6 +137,20 @@ async def test_a_refused_address_is_reported_in_the_thread_and_not_retried(
         failed = await uow.outbox.failed()
     assert [item.operation for item in failed] == ["mail.send"]
     assert mailbox.caught == []
+
+    # An admin's Home lists it by what it was and the case's reference, not internal ids
+    await slack.user_opens_home("UALICE")
+
+    def listed_failures() -> str | None:
+        view = slack.home("UALICE")
+        shown = str(view.definition) if view else ""
+        return shown if "Deliveries that failed" in shown else None
+
+    listed = await slack.wait_for(listed_failures)
+    reference = opened.case.reference
+    assert "Email to the customer for <https://slack.com/archives/C0SUPPORT/p" in listed
+    assert f"|{reference}>: " in listed and "550" in listed
+    assert "mail.send" not in listed and "(case " not in listed
 
 
 async def test_a_mail_server_that_says_later_gets_the_email_once_it_recovers(

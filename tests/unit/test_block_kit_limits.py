@@ -118,7 +118,10 @@ def test_app_home_with_ten_hostile_names_in_every_list_fits() -> None:
             CaseList("My cases", cases, 10),
             CaseList("All cases", cases, 10_000),
             {case.id: link for case in cases},
-            [f"case.post (case {n}): {HOSTILE}" for n in range(5)],
+            [
+                (f"Posting the case for <https://slack.com/archives/C1/p1|C-00000{n}>: ", HOSTILE)
+                for n in range(5)
+            ],
         )
     )
     View(**view).validate_json()

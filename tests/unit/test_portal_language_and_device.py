@@ -28,6 +28,25 @@ def test_every_language_has_every_string_with_the_same_placeholders(language: st
         ), key
 
 
+# Usages of Portugal's Portuguese a Brazilian reader notices at once.
+EUROPEAN_PORTUGUESE = re.compile(
+    r"(?:^|[\s(])[Aa] (?:sua|minha|seu|meu)\b"  # the article before a possessive
+    r"|\bguard(?:ad[ao]|amos)\b|\butilizador|\bequipa\b|\becrã|\btelemóvel|\bregisto\b"
+    r"|\bcontacto|\best(?:á|ou) a \w+r\b"  # "está a escrever" for "está escrevendo"
+)
+
+
+def test_the_brazilian_catalog_reads_as_brazilian_portuguese() -> None:
+    texts = {key: translate("pt-BR", key) for key in _keys(catalog("en"))}
+    european = {k: t for k, t in texts.items() if EUROPEAN_PORTUGUESE.search(t)}
+    assert european == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_too_long_says_the_limit(language: str) -> None:
+    assert "4000" in translate(language, "errors.too_long", max=4000)
+
+
 def _placeholders(text: str) -> list[str]:
     return re.findall(r"\{(\w+)\}", text)
 

@@ -52,7 +52,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # one call goes straight to Slack rather than through the outbox.
         await client.views_open(
             trigger_id=body["trigger_id"],
-            view=reply_email_modal(case, default_subject(case.reference)),
+            view=reply_email_modal(case, default_subject(case.reference, case.language)),
         )
 
     @app.view(actions.REPLY_EMAIL_VIEW)
