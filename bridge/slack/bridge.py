@@ -156,5 +156,6 @@ def attach(web_app: web.Application, bridge: SlackBridge) -> None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         await bridge.listeners.drain()
         await bridge.deliverer.stop(delivering)
+        await bridge.deliverer.calls.pacing.limiter.aclose()  # Redis connections, if shared
 
     web_app.cleanup_ctx.append(background)
