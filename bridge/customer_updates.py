@@ -16,6 +16,7 @@ from bridge.core.events import (
     CaseReopened,
     CaseResolved,
     ChatEnded,
+    CustomerMessagesPosted,
     CustomerWarnedOfWait,
     Event,
 )
@@ -53,6 +54,8 @@ class CustomerUpdates:
             return "agent_left", {"agent": self._name(event.agent_name)}
         if isinstance(event, CaseResolved | ChatEnded | CaseDeleted):
             return "chat_ended", {}
+        if isinstance(event, CustomerMessagesPosted):
+            return "messages_posted", {"ids": list(event.message_ids)}
         if isinstance(event, CustomerWarnedOfWait):
             return "wait_warning", {"seconds_left": event.seconds_left}
         if isinstance(event, CaseConverted):

@@ -61,6 +61,8 @@ def case_state(view: CaseView) -> dict[str, Any]:
                 "author": m.author,
                 "text": m.text,
                 "at": m.created_at.isoformat(),
+                # A customer's line has reached the team's Slack thread (or is still on its way).
+                "posted": m.slack_ts is not None,
             }
             for m in view.messages
             if m.direction in ("customer", "agent")

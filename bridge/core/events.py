@@ -209,3 +209,10 @@ class HomeRequested(Event):
     """An agent opened the app's Home tab or pressed one of its buttons: show them the state."""
 
     agent_id: str
+
+
+@dataclass(frozen=True)
+class CustomerMessagesPosted(CaseEvent):
+    """These customer messages are now in the case's Slack thread (the team can read them)."""
+
+    message_ids: tuple[int, ...]

@@ -40,6 +40,7 @@ class Outcome:
     result: dict[str, Any]
     record: Record | None = None
     coalesced: Sequence[int] = field(default_factory=tuple)
+    after: Callable[[], Awaitable[None]] | None = None  # once recorded (tell who waits on it)
 
 
 # A handler carries out one outbox item and returns what to record (ts, channel…).
@@ -291,6 +292,11 @@ class OutboxDeliverer:
             return following, released
 
         following, released = await self._writes.run(write)
+        if done.after is not None:
+            try:
+                await done.after()
+            except Exception:  # recorded already: a lost notice must not redo the delivery
+                log.exception("outbox item %s: the after-delivery notice failed", item.id)
         self._held.pop(item.id, None)
         self._doubt.pop(item.id, None)
         if following is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge import views
+from bridge.core.events import Event
 from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.services.context import ServiceContext
 from bridge.settings import Settings
@@ -71,6 +72,12 @@ def build_slack(
     )
     services.bus.staging.append(SlackOutbox(services.clock))
     services.bus.published.append(deliverer.on_events)
+
+    async def announce(events: Sequence[Event]) -> None:
+        for publish in services.bus.published:
+            await publish(events)
+
+    deliverer.announce = announce
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )

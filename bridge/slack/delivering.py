@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bridge.clock import Clock
+from bridge.core.events import Event
 from bridge.core.text import escape_mrkdwn
 from bridge.outbox.deliverer import DeliveryPolicy, Handler, OutboxDeliverer
 from bridge.outbox.parks import WORKSPACE
@@ -82,6 +84,10 @@ def _by_outbox_id(messages: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return found
 
 
+async def _nobody(_events: Sequence[Event]) -> None:
+    """Until the composition root wires the event bus in: nobody listens."""
+
+
 class SlackDeliverer(OutboxDeliverer):
     """Delivers Slack work in order per case, paced per channel."""
 
@@ -97,6 +103,8 @@ class SlackDeliverer(OutboxDeliverer):
     ) -> None:
         super().__init__(db, clock, handlers, policy)
         self.calls = calls
+        # Set by the composition root: publishes what delivery made happen (after commit).
+        self.announce: Callable[[Sequence[Event]], Awaitable[None]] = _nobody
         calls.board = self.board  # calls into a parked lane stop before Slack
         self.lookups = PostedLookups(calls)
 

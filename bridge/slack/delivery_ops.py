@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bridge.core.cases import Case, CaseStatus, format_reference
+from bridge.core.events import CustomerMessagesPosted
 from bridge.core.text import escape_mrkdwn
 from bridge.links import slack_message_link
 from bridge.outbox.deliverer import Handler, Outcome
@@ -160,7 +161,19 @@ async def post_in_thread(d: SlackDeliverer, item: OutboxItem) -> Outcome:
                 await uow.cases.set_message_ts(int(posted.payload["message_id"]), ts)
 
     covered = [o.id for o in batch]
-    return Outcome({"channel": channel, "ts": ts, "coalesced": covered}, record, covered)
+    customer_lines = tuple(
+        int(posted.payload["message_id"])
+        for posted in (item, *batch)
+        if posted.payload.get("message_id")
+    )
+
+    async def tell_customer() -> None:
+        if customer_lines:
+            await d.announce([CustomerMessagesPosted(int(item.payload["case_id"]), customer_lines)])
+
+    return Outcome(
+        {"channel": channel, "ts": ts, "coalesced": covered}, record, covered, tell_customer
+    )
 
 
 async def purge_thread(d: SlackDeliverer, item: OutboxItem) -> dict[str, Any]:

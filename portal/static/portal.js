@@ -104,7 +104,35 @@ async function submitStart(event) {
 }
 
 // --- the chat ------------------------------------------------------------------------------
-function addMessage({ id, direction, author, text, pending }) {
+// A customer's line is "sent" once it is in the team's Slack thread; until then it waits,
+// and after a while says it is still being retried (Slack down, the bot not in the channel).
+const NOT_POSTED_AFTER_MS = 8000;
+
+function statusNote(node, text) {
+  let note = node.querySelector("small.delivery");
+  if (!note) {
+    note = document.createElement("small");
+    note.className = "delivery";
+    node.append(note);
+  }
+  note.textContent = text;
+}
+
+function awaitPosted(node) {
+  node.classList.add("unposted");
+  setTimeout(() => {
+    if (node.classList.contains("unposted")) statusNote(node, t("not_posted_yet"));
+  }, NOT_POSTED_AFTER_MS);
+}
+
+function markPosted(id) {
+  const node = document.querySelector(`#messages .message.customer[data-id="${id}"]`);
+  if (!node) return;
+  node.classList.remove("unposted");
+  statusNote(node, t("posted"));
+}
+
+function addMessage({ id, direction, author, text, pending, posted }) {
   if (id && document.querySelector(`#messages [data-id="${id}"]`)) return null;
   const item = document.createElement("li");
   item.className = `message ${direction}${pending ? " pending" : ""}`;
@@ -121,6 +149,8 @@ function addMessage({ id, direction, author, text, pending }) {
   }
   $("messages").append(item);
   item.scrollIntoView({ block: "end" });
+  if (direction === "customer" && id && posted === false) awaitPosted(item);
+  if (direction === "customer" && id && posted === true) statusNote(item, t("posted"));
   return item;
 }
 
@@ -198,7 +228,10 @@ async function flushPending() {
       } else if (node && answer.ok) {
         node.classList.remove("pending");
         node.querySelector("small")?.remove();
-        if (answer.id) node.dataset.id = answer.id;
+        if (answer.id) {
+          node.dataset.id = answer.id;
+          awaitPosted(node);
+        }
       }
       if (!answer.ok) showChatError(answer.error);
     }
@@ -261,6 +294,7 @@ function startChat(token) {
     markSeen();
   });
   socket.on("customer_message", (message) => addMessage({ ...message, direction: "customer" }));
+  socket.on("messages_posted", ({ ids }) => (ids || []).forEach(markPosted));
   socket.on("agent_joined", ({ agent }) => { setWaiting(null); addNotice(t("agent_joined", { agent })); });
   socket.on("agent_left", ({ agent }) => { addNotice(t("agent_left", { agent })); });
   socket.on("wait_warning", ({ seconds_left }) => {

@@ -109,6 +109,9 @@ async def test_customer_and_agent_play_a_case_from_first_message_to_transcript(
     await customer.get_by_label("Your message").fill("Thank you! It should be 2 seats.")
     await customer.keyboard.press("Enter")
     await expect(agent.locator("#thread")).to_contain_text("It should be 2 seats.")
+    # …and Ana's page says her line reached the team.
+    mine = customer.locator(".message.customer").filter(has_text="It should be 2 seats.")
+    await expect(mine.locator("small.delivery")).to_have_text("sent")
     await customer.screenshot(path=_shot("customer-portal.png"))
     await agent.screenshot(path=_shot("agent-slack.png"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bridge.services import customer
@@ -67,3 +68,24 @@ async def test_a_reply_the_customer_left_before_reading_is_marked_emailed(
     assert await sweep_unseen_replies(bridge.services, Timings(unseen_reply=timedelta(0)))
     await bridge.slack.wait_for(lambda: marks(bridge, reply) == ["email"])
     await mailbox.wait_for(1)
+
+
+async def test_a_customer_line_slack_could_not_take_is_told_sent_only_once_it_is_in_the_thread(
+    bridge: Casebridge,
+) -> None:
+    slack = bridge.slack
+    opened = await open_case(
+        bridge.services,
+        NewCase(subdomain="acme", first_name="Ana", last_name="Lima", email="ana@example.com"),
+    )
+    card = await bridge.case_message(opened.case.reference, contains="Assign to me")
+    slack.faults.outage("chat.postMessage", seconds=3600)  # Slack is down for thread posts
+
+    (posted,) = await customer.post_customer_message(bridge.services, opened.token, "Hello?")
+    await asyncio.sleep(0)  # the deliverer runs and fails; nothing is claimed to be sent
+    assert not bridge.push.of(opened.case.id, "messages_posted")
+
+    slack.faults.clear()
+    told = await slack.wait_for(lambda: bridge.push.of(opened.case.id, "messages_posted"), 20)
+    assert told == [{"ids": [posted.message_id]}]  # type: ignore[attr-defined]
+    assert any("Hello?" in m.text for m in slack.thread("C0SUPPORT", card.ts))
