@@ -34,8 +34,8 @@ class UnitOfWork:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        writer: asyncio.Lock | None = None,
-        wait: float = 30.0,
+        writer: asyncio.Lock | asyncio.Semaphore | None = None,
+        wait: float | None = 30.0,
     ) -> None:
         self._sessions = sessions
         self._writer = writer
@@ -47,7 +47,7 @@ class UnitOfWork:
             try:
                 await asyncio.wait_for(self._writer.acquire(), self._wait)
             except TimeoutError:
-                raise TimeoutError(f"no turn to write within {self._wait:g} s") from None
+                raise TimeoutError(f"no turn for this unit of work within {self._wait} s") from None
             self._holding = True
         self.session = self._sessions()
         self.cases = CaseRepository(self.session)
@@ -94,7 +94,9 @@ class ReadUnitOfWork(UnitOfWork):
 class Database:
     """The engine and the way to open units of work on it."""
 
-    def __init__(self, engine: AsyncEngine, write_wait: float = 30.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, write_wait: float = 30.0, pool_capacity: int = 40
+    ) -> None:
         self.engine = engine
         self.write_wait = write_wait
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -102,6 +104,10 @@ class Database:
         # order, instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms
         # and let 20 concurrent intakes run at a fraction of what one would.
         self.writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # Reads queue here, in memory, for a share of the pool: a storm of them (10,000
+        # sockets connecting) can then never take every connection a writer needs, nor fail
+        # on the pool's timeout while they wait.
+        self.read_turns = asyncio.Semaphore(max(1, pool_capacity - 2))
         self.read_sessions = async_sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
@@ -109,7 +115,7 @@ class Database:
     @classmethod
     def from_url(cls, url: str, pool: PoolSize | None = None) -> Database:
         pool = pool or PoolSize()
-        return cls(create_engine(url, pool), pool.busy_timeout)
+        return cls(create_engine(url, pool), pool.busy_timeout, pool.size + pool.overflow)
 
     @property
     def writers_in_parallel(self) -> bool:
@@ -122,7 +128,7 @@ class Database:
 
     def read(self) -> ReadUnitOfWork:
         """A unit of work that only reads (`async with db.read() as uow:`)."""
-        return ReadUnitOfWork(self.read_sessions)
+        return ReadUnitOfWork(self.read_sessions, self.read_turns, wait=None)
 
     async def flush_erasures(self, attempts: int = 3) -> bool:
         """SQLite: move the write-ahead log into the database file and empty it, so what an

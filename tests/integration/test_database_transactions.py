@@ -89,3 +89,31 @@ async def test_what_runs_after_a_commit_may_write_again_at_once(
         assert written == ["after"]
     finally:
         await quick.dispose()
+
+
+async def test_a_storm_of_reads_leaves_a_writer_its_connection(database_url: str) -> None:
+    # Ten thousand sockets connecting each read their case; the pool must still serve a write.
+    small = Database.from_url(database_url, PoolSize(size=3, overflow=0, timeout=1.0))
+    hold = asyncio.Event()
+    inside = 0
+
+    async def reader() -> None:
+        nonlocal inside
+        async with small.read() as uow:
+            await uow.session.execute(text("SELECT 1"))
+            inside += 1
+            await hold.wait()
+
+    readers = [asyncio.create_task(reader()) for _ in range(10)]
+    try:
+        while inside < 1:
+            await asyncio.sleep(0.01)
+        async with small.uow() as writer:
+            await writer.session.execute(text("UPDATE portals SET greeting = 'still writes'"))
+            await writer.commit()
+        hold.set()
+        await asyncio.gather(*readers)
+        assert inside == 10  # the queued reads all ran, none failed on the pool's timeout
+    finally:
+        hold.set()
+        await small.dispose()
