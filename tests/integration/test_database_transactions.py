@@ -94,7 +94,7 @@ async def test_what_runs_after_a_commit_may_write_again_at_once(
 async def test_a_storm_of_reads_leaves_a_writer_its_connection(database_url: str) -> None:
     # Ten thousand sockets connecting each read their case; the pool must still serve a write.
     small = Database.from_url(database_url, PoolSize(size=3, overflow=0, timeout=1.0))
-    hold = asyncio.Event()
+    hold, first_in = asyncio.Event(), asyncio.Event()
     inside = 0
 
     async def reader() -> None:
@@ -102,12 +102,12 @@ async def test_a_storm_of_reads_leaves_a_writer_its_connection(database_url: str
         async with small.read() as uow:
             await uow.session.execute(text("SELECT 1"))
             inside += 1
+            first_in.set()
             await hold.wait()
 
     readers = [asyncio.create_task(reader()) for _ in range(10)]
     try:
-        while inside < 1:
-            await asyncio.sleep(0.01)
+        await first_in.wait()
         async with small.uow() as writer:
             await writer.session.execute(text("UPDATE portals SET greeting = 'still writes'"))
             await writer.commit()
