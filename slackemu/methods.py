@@ -68,6 +68,10 @@ SCOPES_NEEDED: dict[str, tuple[str, ...]] = {
     "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "users.info": ("users:read",),
     "users.list": ("users:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+    "files.delete": ("files:write",),
+    "files.info": ("files:read",),
 }
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from slackemu.state import SlackError
 
-_JSON_FIELDS = ("blocks", "attachments", "view", "users", "metadata")
+_JSON_FIELDS = ("blocks", "attachments", "view", "users", "metadata", "files")
 
 
 class Params(dict[str, Any]):

@@ -20,6 +20,7 @@ from slackemu.delivery import (
     SocketModeServer,
 )
 from slackemu.faults import Faults
+from slackemu.files import UploadedFile, make_upload_handler
 from slackemu.limits import RateLimits
 from slackemu.mailcatcher import MailCatcher
 from slackemu.params import Params
@@ -76,6 +77,7 @@ class EmulatorServer:
         self.triggers: dict[str, tuple[float, str]] = {}
         self.trigger_lifetime = trigger_lifetime
         self.response_urls: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, UploadedFile] = {}  # file id -> file, from its upload URL on
         self.sent_with: dict[str, dict[str, Any]] = {}  # ts -> the params that made it
         self.envelopes: list[dict[str, Any]] = []  # every event_callback sent, oldest first
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -87,6 +89,7 @@ class EmulatorServer:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", make_handler(self))
         app.router.add_post("/_emu/response/{token}", make_response_url_handler(self))
+        app.router.add_post("/upload/v1/{ticket}", make_upload_handler(self))
         if self.socket is not None:
             app.router.add_get("/link/", self.socket.handle)
         return app

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from slackemu.files import FILE_METHODS
 from slackemu.methods import METHODS, check_grant
 from slackemu.params import Params, read_params
 from slackemu.state import SlackError
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from slackemu.server import EmulatorServer
 
 log = logging.getLogger(__name__)
-ALL_METHODS = {**METHODS, **VIEW_METHODS}
+ALL_METHODS = {**METHODS, **VIEW_METHODS, **FILE_METHODS}
 APP_TOKEN_METHODS = {"apps.connections.open"}
 
 

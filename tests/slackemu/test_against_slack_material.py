@@ -31,7 +31,7 @@ from tests.slackemu.test_payload_shapes import Capture, missing
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "slack"
 SPEC = json.loads((FIXTURES / "web_api_spec.json").read_text())["methods"]
-SOURCES = ["methods.py", "views.py", "blockkit.py"]
+SOURCES = ["methods.py", "views.py", "blockkit.py", "files.py"]
 # What the workspace's look-ups answer when nothing matches (slackemu/state.py).
 LOOKUPS = {"channel": "channel_not_found", "find": "message_not_found", "user": "user_not_found"}
 
