@@ -33,6 +33,8 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = {uid}
+# IDLE answers within a second of new mail even where inotify is not available.
+mailbox_idle_check_interval = 1 secs
 first_valid_gid = {gid}
 mail_location = maildir:{root}/home/%u/Maildir
 passdb {{
