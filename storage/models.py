@@ -225,3 +225,20 @@ class ProcessedEventRow(Base):
     __tablename__ = "processed_events"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboxRow(Base):
+    """Every inbound Slack request, stored before Slack is acknowledged, until it is handled."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # event_id, trigger_id…
+    kind: Mapped[str] = mapped_column(String(20))  # events_api | interactive | slash_commands
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the request body, parsed
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed tries at handling it
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),)

@@ -16,6 +16,7 @@ from storage.engine import NO_TRANSACTION, READ_ONLY, PoolSize, create_engine
 from storage.repositories.agents import AgentRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.codes import CodeRepository
+from storage.repositories.inbox import InboxRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.portals import PortalRepository
 from storage.repositories.processed import ProcessedEventRepository
@@ -30,6 +31,7 @@ class UnitOfWork:
     codes: CodeRepository
     outbox: OutboxRepository
     processed: ProcessedEventRepository
+    inbox: InboxRepository
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.codes = CodeRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.processed = ProcessedEventRepository(self.session)
+        self.inbox = InboxRepository(self.session)
         return self
 
     async def __aexit__(

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,15 +18,18 @@ from bridge.core.events import Event
 from bridge.outbox.deliverer import DeliveryPolicy
 from bridge.services.context import ServiceContext
 from bridge.settings import Settings
+from bridge.slack.authorization import CachedAuthorization
 from bridge.slack.calls import ChannelPacing, SlackCalls
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
 from bridge.slack.doctor import Report, Setup, checkup, setup_from, talks_to_real_slack
+from bridge.slack.inbox import SlackInbox, note_authorized
 from bridge.slack.listeners import Deps, cases, commands, email, home, inbound_email, messages
 from bridge.slack.outbox_writer import SlackOutbox
 from bridge.slack.people import People
 from bridge.slack.requests import read_form_fields
 from bridge.slack.signature import SlackSignature, readable_body
+from bridge.slack.socket_mode import DurableSocketModeHandler, SocketModeLink
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ class SlackBridge:
     signing_secret: str | None = field(repr=False)  # set: HTTP mode (/slack/events)
     setup: Setup | None = field(default=None, repr=False)
     health: Report = field(default_factory=Report)  # the start-up check's findings
+    inbox: SlackInbox | None = field(default=None, repr=False)
+    authorization: CachedAuthorization | None = field(default=None, repr=False)
+    socket_mode: SocketModeLink | None = field(default=None, repr=False)  # once attached
 
 
 def shared_limits(settings: Settings) -> str:
@@ -81,8 +86,15 @@ def build_slack(
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
-    app = AsyncApp(signing_secret=signing_secret or "socket-mode-only", client=client)
-    deps = Deps(services, People(client, services), deliverer, settings.public_url)
+    authorization = CachedAuthorization(client, on_authorized=note_authorized)
+    app = AsyncApp(
+        signing_secret=signing_secret or "socket-mode-only",
+        client=client,
+        authorize=authorization.for_bolt(),
+    )
+    inbox = SlackInbox(services, app)
+    inbox.is_own_event = authorization.is_own_event
+    deps = Deps(services, People(client, services), deliverer, settings.public_url, inbox=inbox)
     for area in (cases, messages, home, commands, email, inbound_email):
         area.register(app, deps)
     return SlackBridge(
@@ -92,6 +104,8 @@ def build_slack(
         settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
         signing_secret=signing_secret,
         setup=setup_from(settings),
+        inbox=inbox,
+        authorization=authorization,
     )
 
 
@@ -131,8 +145,17 @@ def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
     )
 
 
+async def _warm(authorization: CachedAuthorization) -> None:
+    try:
+        await authorization.warm()
+    except Exception as exc:  # bolt asks again with the first request
+        log.warning("could not authorise with Slack yet: %s", exc)
+
+
 def attach(web_app: web.Application, bridge: SlackBridge) -> None:
     """POST /slack/events (HTTP mode), Socket Mode if configured, and the deliverer task."""
+    inbox, authorization = bridge.inbox, bridge.authorization
+    assert inbox is not None and authorization is not None, "built by build_slack"
     if bridge.signing_secret:
         signature = SlackSignature(bridge.signing_secret)
 
@@ -143,24 +166,31 @@ def attach(web_app: web.Application, bridge: SlackBridge) -> None:
             bolt_request = _bolt_request(request, body)
             if bolt_request is None:
                 return web.json_response({"error": "unreadable_body"}, status=400)
-            return await to_aiohttp_response(await bridge.app.async_dispatch(bolt_request))
+            # Stored in the inbox before bolt acknowledges it; a 503 when it cannot be.
+            return await to_aiohttp_response(await inbox.handle(bolt_request))
 
         web_app.router.add_post("/slack/events", slack_events)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         delivering = asyncio.create_task(bridge.deliverer.run(), name="slack-deliverer")
-        handler = None
+        # Authorise once, before the first burst of events asks for it.
+        warming = asyncio.create_task(_warm(authorization), name="slack-auth")
+        inbox_task = asyncio.create_task(inbox.run(), name="slack-inbox")
         if bridge.app_token:
-            handler = AsyncSocketModeHandler(
-                bridge.app, bridge.app_token, web_client=bridge.app.client
+            # The portal must not wait for Slack: connect in the background, keep trying.
+            handler = DurableSocketModeHandler(
+                bridge.app, bridge.app_token, inbox, web_client=bridge.app.client
             )
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("connected to Slack in Socket Mode")
+            bridge.socket_mode = SocketModeLink(handler, inbox.gap)
+            bridge.socket_mode.start()
         checking = asyncio.create_task(_startup_checkup(bridge), name="slack-checkup")
         yield
         checking.cancel()
-        if handler is not None:
-            await handler.close_async()  # type: ignore[no-untyped-call]
+        if bridge.socket_mode is not None:
+            await bridge.socket_mode.close()
+        warming.cancel()
+        await inbox.stop(inbox_task)
+        await inbox.drain()
         await bridge.listeners.drain()
         await bridge.deliverer.stop(delivering)
         await bridge.deliverer.calls.pacing.limiter.aclose()  # Redis connections, if shared

@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 from bridge.services import notices
 from bridge.services.context import ServiceContext
 from bridge.slack.delivering import SlackDeliverer
+from bridge.slack.inbox import SlackInbox
 from bridge.slack.people import People
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -25,11 +26,13 @@ class Deps:
     people: People
     deliverer: SlackDeliverer
     public_url: str = "http://localhost:8080"
+    inbox: SlackInbox | None = None
     _busy: int = 0
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def tracked(self, listener: F) -> F:
-        """Count the listener as work in flight, so shutdown can wait for it.
+        """Count the listener as work in flight, so shutdown can wait for it, and report to
+        the inbox whether its request was handled (else it is handled again later).
 
         bolt runs listeners after the ack, outside the request; without this a shutdown
         could close the database under a listener's transaction.
@@ -37,10 +40,19 @@ class Deps:
 
         @functools.wraps(listener)
         async def run(*args: Any, **kwargs: Any) -> Any:
+            ticket = self.inbox.listener_started() if self.inbox is not None else None
             self._busy += 1
             self._idle.clear()
             try:
-                return await listener(*args, **kwargs)
+                result = await listener(*args, **kwargs)
+            except Exception as error:
+                if ticket is not None and self.inbox is not None:
+                    await self.inbox.listener_failed(ticket, error)
+                raise
+            else:
+                if ticket is not None and self.inbox is not None:
+                    await self.inbox.listener_finished(ticket)
+                return result
             finally:
                 self._busy -= 1
                 if not self._busy:
