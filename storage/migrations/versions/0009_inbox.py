@@ -1,7 +1,7 @@
 """inbox: inbound Slack requests stored before they are acknowledged
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-23 22:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
