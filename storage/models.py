@@ -235,7 +235,8 @@ class InboxRow(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)  # event_id, trigger_id…
     kind: Mapped[str] = mapped_column(String(20))  # events_api | interactive | slash_commands
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the request body, parsed
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|done|failed
+    # pending | failed (parked after too many tries); handled requests are deleted at once
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed tries at handling it
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from bridge.services.context import ServiceContext
@@ -28,7 +27,7 @@ async def receive(
 async def finish(ctx: ServiceContext, inbox_id: int) -> None:
     """The request has been handled; it will not be handled again."""
     async with ctx.db.uow() as uow:
-        await uow.inbox.finish(inbox_id, ctx.clock.now())
+        await uow.inbox.finish(inbox_id)
         await uow.commit()
 
 
@@ -44,11 +43,3 @@ async def pending(ctx: ServiceContext, limit: int = 100) -> list[StoredRequest]:
     """Requests stored but not handled yet, oldest first."""
     async with ctx.db.read() as uow:
         return await uow.inbox.pending(limit)
-
-
-async def forget_handled(ctx: ServiceContext, older_than: timedelta) -> int:
-    """Drop handled requests older than `older_than` (Slack stops retrying within minutes)."""
-    async with ctx.db.uow() as uow:
-        forgotten = await uow.inbox.forget_done_before(ctx.clock.now() - older_than)
-        await uow.commit()
-    return forgotten

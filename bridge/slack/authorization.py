@@ -61,11 +61,13 @@ class CachedAuthorization:
             return False
         if event.get("type") in ("member_joined_channel", "member_left_channel"):
             return False  # bolt keeps these: the bot joining a channel is news
-        bot_id = event.get("bot_id")
-        return bool(
-            (bot_id and bot_id == result.bot_id)
-            or (event.get("user") and event.get("user") == result.bot_user_id)
-        )
+        # An edit or deletion of our own post names us inside the message it carries.
+        inner = event.get("message") or event.get("previous_message")
+        for said in (event, inner if event.get("subtype") and isinstance(inner, dict) else {}):
+            bot_id, user = said.get("bot_id"), said.get("user")
+            if (bot_id and bot_id == result.bot_id) or (user and user == result.bot_user_id):
+                return True
+        return False
 
     async def warm(self) -> AuthorizeResult:
         """Call auth.test until it answers, honouring Retry-After; once for everybody."""

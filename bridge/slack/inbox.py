@@ -68,6 +68,32 @@ def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
     return f"{kind}:sha256:{digest}", kind
 
 
+def keepable(body: dict[str, Any]) -> dict[str, Any]:
+    """What of a request is worth storing: a click carries the whole message or view it was
+    made on (a case card: the customer's name, email, question), which no listener reads and
+    an erased case must not leave behind in our inbox."""
+    kept = dict(body)
+    event = kept.get("event")
+    if isinstance(event, dict):  # an edit or deletion carries the whole message, before too
+        kept["event"] = {
+            k: (_bare_message(v) if k in ("message", "previous_message") else v)
+            for k, v in event.items()
+        }
+    message = kept.get("message")
+    if isinstance(message, dict):
+        kept["message"] = _bare_message(message)
+    view = kept.get("view")
+    if isinstance(view, dict):
+        kept["view"] = {k: v for k, v in view.items() if k not in ("blocks", "title")}
+    return kept
+
+
+def _bare_message(message: Any) -> Any:
+    if not isinstance(message, dict):
+        return message
+    return {k: message[k] for k in ("type", "subtype", "ts", "thread_ts", "user") if k in message}
+
+
 def note_authorized() -> None:
     """Called by our authorize for every request bolt authorises."""
     ticket = current_ticket.get()
@@ -142,7 +168,7 @@ class SlackInbox:
             return BoltResponse(status=200, body="")
         key, kind = keyed
         try:
-            stored = await inbox_services.receive(self.services, key, kind, request.body)
+            stored = await inbox_services.receive(self.services, key, kind, keepable(request.body))
         except Exception as exc:  # the database is down: Slack must try again later
             log.warning("could not store inbound %s %s, refusing it: %s", kind, key, exc)
             self._database_lost()

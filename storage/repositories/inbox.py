@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxRow
@@ -50,11 +50,11 @@ class InboxRepository:
         row = (await self.session.execute(select(InboxRow).where(InboxRow.key == key))).scalar_one()
         return _stored(row)
 
-    async def finish(self, inbox_id: int, now: datetime) -> None:
+    async def finish(self, inbox_id: int) -> None:
+        """Handled: forgotten at once (requests carry people's words; the services remember
+        event ids and message ts on their own, so a late retry is still recognised)."""
         await self.session.execute(
-            update(InboxRow)
-            .where(InboxRow.id == inbox_id, InboxRow.status == "pending")
-            .values(status="done", done_at=now)
+            delete(InboxRow).where(InboxRow.id == inbox_id, InboxRow.status == "pending")
         )
 
     async def note_failure(
@@ -79,9 +79,3 @@ class InboxRepository:
             select(InboxRow).where(InboxRow.status == "pending").order_by(InboxRow.id).limit(limit)
         )
         return [_stored(row) for row in rows.scalars()]
-
-    async def forget_done_before(self, moment: datetime) -> int:
-        result = await self.session.execute(
-            delete(InboxRow).where(InboxRow.status == "done", InboxRow.done_at < moment)
-        )
-        return int(getattr(result, "rowcount", 0))
