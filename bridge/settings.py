@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     wait_warning_seconds: int = Field(60, gt=0, description="warn this long before max wait")
     sweep_interval_seconds: float = Field(5.0, gt=0)
     max_codes_per_agent: int = Field(8, gt=0)
+    files_dir: str = Field("./casebridge-files", description="where customers' files are kept")
+    file_max_bytes: int = Field(10 * 1024 * 1024, gt=0, le=1024**3, description="per file")
+    case_files_max_bytes: int = Field(50 * 1024 * 1024, gt=0, description="all files of one case")
     outbox_retention_days: float = Field(
         7, gt=0, description="delivered outbox items are deleted after this long"
     )
