@@ -7,7 +7,9 @@ customer's socket is on another, and what the agent does still reaches the custo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -35,6 +37,7 @@ from tests.conftest import PG_HOST
 from tests.e2e.dev_process import clean_environment
 
 SECRET = "workers-test-secret"
+LINE = re.compile(r"line \d+")
 REDIS_URL = os.environ.get("CASEBRIDGE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.slow
 
@@ -199,3 +202,64 @@ async def test_a_second_worker_that_would_not_share_state_is_refused(
         output, _ = await asyncio.wait_for(second.communicate(), 30)
         assert second.returncode != 0
         assert b"set the same REDIS_URL on every worker" in output
+
+
+async def send_like_the_page(client: socketio.AsyncClient, n: int) -> None:
+    """Send line n; when told to slow down, wait as told and send it again (same client id)."""
+    while True:
+        answer = await client.call(
+            "send", {"text": f"line {n}", "client_id": f"c-{n}"}, namespace="/chat", timeout=30
+        )
+        if answer.get("error") != "rate_limited":
+            assert answer["ok"], answer
+            return
+        await asyncio.sleep(float(answer["retry_after"]))  # the server said how long
+
+
+async def test_a_worker_killed_under_traffic_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    async with (
+        installation(tmp_path, postgres_url, redis_url) as (slack, env),
+        worker(tmp_path, env) as survivor,
+    ):
+        slack.deliver_to(f"{survivor.url}/slack/events")
+        async with worker(tmp_path, env) as doomed:
+            chat = await customer_opens_chat(on=doomed)
+            card = await slack.wait_for_message("C0SUPPORT", contains=chat["reference"])
+            customer = socketio.AsyncClient(reconnection=False)
+            await customer.connect(
+                doomed.url,
+                auth={"token": chat["token"]},
+                namespaces=["/chat"],
+                transports=["websocket"],
+            )
+            for n in range(10):
+                await send_like_the_page(customer, n)
+            doomed.process.kill()  # kill -9, mid-traffic: its leases and sockets die with it
+            await doomed.process.wait()
+            with contextlib.suppress(Exception):
+                await customer.disconnect()
+
+        # The page reconnects to another worker and resends what it is not sure of.
+        again = socketio.AsyncClient(reconnection=False)
+        await again.connect(
+            survivor.url, auth={"token": chat["token"]}, namespaces=["/chat"],
+            transports=["websocket"], wait_timeout=15,
+        )  # fmt: skip
+        try:
+            for n in range(8, 15):
+                await send_like_the_page(again, n)
+        finally:
+            await again.disconnect()
+
+        def thread_lines() -> list[str]:
+            return [
+                line
+                for m in slack.thread("C0SUPPORT", card.ts)[1:]
+                for line in LINE.findall(m.text)
+            ]
+
+        # What the killed worker had leased is delivered by the survivor once its lease ends.
+        await slack.wait_for(lambda: len(thread_lines()) >= 15, timeout=90)
+        assert thread_lines() == [f"line {n}" for n in range(15)]  # each once, in order
