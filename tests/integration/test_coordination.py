@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+from bridge.core.events import PortalChanged
 from portal.limits import CustomerLimits
-from portal.workers import SharedSockets
+from portal.workers import PortalChanges, SharedSockets
 from storage.uow import Database
 from storage.worker_slot import WorkerSlot, WorkerSlotTaken
 from tests.unit.test_rate_limits import redis_answers
@@ -101,5 +103,34 @@ async def test_two_tabs_on_two_workers_and_a_worker_that_dies() -> None:
         assert await worker_a.remove(case, "never-there") == 0
     finally:
         await worker_a.redis.delete(worker_a._key(case), worker_a._beat_key(worker_a.worker))
+        await worker_a.redis.aclose()
+        await worker_b.redis.aclose()
+
+
+async def test_a_portal_change_on_one_worker_reaches_every_workers_cache_at_once() -> None:
+    if not redis_answers():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    reloaded: asyncio.Queue[str] = asyncio.Queue()
+
+    def reload(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            reloaded.put_nowait(name)
+
+        return run
+
+    url = "redis://127.0.0.1:6379/15"
+    worker_a, worker_b = PortalChanges(url, reload("a")), PortalChanges(url, reload("b"))
+    listening = [asyncio.create_task(w.listen()) for w in (worker_a, worker_b)]
+    try:
+        # Each reloads once on subscribing (anything said while it was away)…
+        assert sorted([await reloaded.get(), await reloaded.get()]) == ["a", "b"]
+        # …and both reload when an admin changes a portal on worker A.
+        await worker_a.on_events([PortalChanged(1, "acme", "origins")])
+        got = [await asyncio.wait_for(reloaded.get(), 5) for _ in range(2)]
+        assert sorted(got) == ["a", "b"]
+    finally:
+        for task in listening:
+            task.cancel()
+        await asyncio.gather(*listening, return_exceptions=True)
         await worker_a.redis.aclose()
         await worker_b.redis.aclose()

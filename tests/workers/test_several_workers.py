@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -263,3 +264,66 @@ async def test_a_worker_killed_under_traffic_loses_nothing_and_doubles_nothing(
         # What the killed worker had leased is delivered by the survivor once its lease ends.
         await slack.wait_for(lambda: len(thread_lines()) >= 15, timeout=90)
         assert thread_lines() == [f"line {n}" for n in range(15)]  # each once, in order
+
+
+async def test_workers_n_serves_on_one_port_and_stops_them_all(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    async with installation(tmp_path, postgres_url, redis_url) as (_slack, env):
+        port = _port()
+        log = tmp_path / "workers.log"
+        with log.open("wb") as output:
+            supervisor = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bridge", "run", f"--port={port}", "--workers=2",
+                env=env, cwd=tmp_path, stdout=output, stderr=output,
+            )  # fmt: skip
+            try:
+                await _until_healthy(Worker(f"http://127.0.0.1:{port}", supervisor, log))
+                # The second worker may still be starting.
+                assert len(await asyncio.to_thread(_until_listening, port, 2)) == 2
+            finally:
+                supervisor.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(supervisor.wait(), 40)
+        assert supervisor.returncode == 0
+        assert await asyncio.to_thread(_listeners_on, port) == set()
+
+
+def _until_listening(port: int, count: int, timeout: float = 30) -> set[int]:
+    """The listening processes, once there are `count` of them (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    while len(found := _listeners_on(port)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)  # children starting: nothing to be told by
+    return found
+
+
+def _listeners_on(port: int) -> set[int]:
+    """Process ids listening on the port (from /proc: one socket per worker, SO_REUSEPORT)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                    inodes.add(fields[9])
+    owners: set[int] = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:[") and target[8:-1] in inodes:
+                        owners.add(int(pid))
+    return owners
+
+
+async def test_workers_n_without_postgresql_and_redis_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    env = clean_environment(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/one.db")
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bridge", "run", "--workers=3",
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(refused.communicate(), 30)
+    assert refused.returncode != 0
+    assert b"--workers needs PostgreSQL" in output and output.count(b"\n") == 1
