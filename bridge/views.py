@@ -14,6 +14,7 @@ from bridge.core.cases import Case, CaseStatus
 from bridge.core.errors import CaseNotFound
 from bridge.core.portals import Portal
 from bridge.services.context import ServiceContext
+from storage.repositories.cases import OpenThread
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,9 @@ async def email_original(ctx: ServiceContext, message_id: int) -> tuple[str, str
         if owner is None or owner.deleted:
             return None
         return owner.reference, found[1]
+
+
+async def open_threads(ctx: ServiceContext) -> list[OpenThread]:
+    """Every case thread whose assignee's replies still go to a customer, oldest case first."""
+    async with ctx.db.read() as uow:
+        return await uow.cases.open_threads()

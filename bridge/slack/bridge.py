@@ -20,6 +20,7 @@ from bridge.services.context import ServiceContext
 from bridge.settings import Settings
 from bridge.slack.authorization import CachedAuthorization
 from bridge.slack.calls import ChannelPacing, SlackCalls
+from bridge.slack.catch_up import ThreadCatchUp
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
 from bridge.slack.doctor import Report, Setup, checkup, setup_from, talks_to_real_slack
@@ -46,6 +47,7 @@ class SlackBridge:
     inbox: SlackInbox | None = field(default=None, repr=False)
     authorization: CachedAuthorization | None = field(default=None, repr=False)
     socket_mode: SocketModeLink | None = field(default=None, repr=False)  # once attached
+    catch_up: ThreadCatchUp | None = field(default=None, repr=False)
 
 
 def shared_limits(settings: Settings) -> str:
@@ -94,6 +96,8 @@ def build_slack(
     )
     inbox = SlackInbox(services, app)
     inbox.is_own_event = authorization.is_own_event
+    catch_up = ThreadCatchUp(services, client, inbox)
+    inbox.gap_listeners.append(catch_up.request)
     deps = Deps(services, People(client, services), deliverer, settings.public_url, inbox=inbox)
     for area in (cases, messages, home, commands, email, inbound_email):
         area.register(app, deps)
@@ -106,6 +110,7 @@ def build_slack(
         setup=setup_from(settings),
         inbox=inbox,
         authorization=authorization,
+        catch_up=catch_up,
     )
 
 
@@ -189,6 +194,8 @@ def attach(web_app: web.Application, bridge: SlackBridge) -> None:
         if bridge.socket_mode is not None:
             await bridge.socket_mode.close()
         warming.cancel()
+        if bridge.catch_up is not None:
+            await bridge.catch_up.stop()
         await inbox.stop(inbox_task)
         await inbox.drain()
         await bridge.listeners.drain()

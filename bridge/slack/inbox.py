@@ -119,6 +119,7 @@ class SlackInbox:
         self.interval = interval
         self.stuck_after = stuck_after  # a listener this late is presumed lost
         self.in_flight: dict[int, float] = {}  # inbox id -> when it was handed to bolt
+        self._settled: dict[int, asyncio.Event] = {}  # set when an in-flight id is released
         self.first_seen: dict[int, float] = {}  # pending ids seen by this process
         self.started_at = services.clock.now()
         self.gap_listeners: list[Callable[[], Awaitable[None]]] = []
@@ -186,7 +187,7 @@ class SlackInbox:
         try:
             response = await self.app.async_dispatch(request)
         except Exception:
-            self.in_flight.pop(inbox_id, None)
+            self._release(inbox_id)
             raise
         finally:
             current_ticket.reset(token)
@@ -195,8 +196,24 @@ class SlackInbox:
                 # bolt had nothing to run for it (our own message, an event we do not handle).
                 await self._finish(inbox_id)
         elif not ticket.authorized:
-            self.in_flight.pop(inbox_id, None)  # authorisation failed: try again later
+            self._release(inbox_id)  # authorisation failed: try again later
         return response
+
+    async def handle_and_wait(self, request: AsyncBoltRequest, patience: float = 30.0) -> None:
+        """Store and handle a request, and wait until its listener is done (keeps order)."""
+        keyed = request_key(request.body)
+        if keyed is None:
+            return
+        key, kind = keyed
+        stored = await inbox_services.receive(self.services, key, kind, keepable(request.body))
+        if stored.status != "pending":
+            return
+        if stored.id not in self.in_flight:
+            await self.dispatch(stored.id, request)
+        if stored.id in self.in_flight:
+            settled = self._settled.setdefault(stored.id, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(settled.wait(), patience)
 
     # --- what listeners report (through Deps.tracked) -------------------------------------
     def listener_started(self) -> Ticket | None:
@@ -209,7 +226,7 @@ class SlackInbox:
         await self._finish(ticket.inbox_id)
 
     async def listener_failed(self, ticket: Ticket, error: BaseException) -> None:
-        self.in_flight.pop(ticket.inbox_id, None)
+        self._release(ticket.inbox_id)
         try:
             parked = await inbox_services.note_failure(
                 self.services, ticket.inbox_id, f"{type(error).__name__}: {error}"
@@ -222,6 +239,13 @@ class SlackInbox:
             log.error("inbound request %d failed too often; parked: %s", ticket.inbox_id, error)
         self._wake.set()
 
+    def _release(self, inbox_id: int) -> None:
+        """No longer in flight here; whoever waits for it may go on."""
+        self.in_flight.pop(inbox_id, None)
+        settled = self._settled.pop(inbox_id, None)
+        if settled is not None:
+            settled.set()
+
     async def _finish(self, inbox_id: int) -> None:
         try:
             await inbox_services.finish(self.services, inbox_id)
@@ -229,7 +253,7 @@ class SlackInbox:
             log.warning("could not mark inbound request %d handled: %s", inbox_id, exc)
             self._database_lost()
         finally:
-            self.in_flight.pop(inbox_id, None)
+            self._release(inbox_id)
             self.first_seen.pop(inbox_id, None)
 
     # --- catching up ----------------------------------------------------------------------

@@ -174,6 +174,10 @@ class CaseRepository:
         ).scalar_one_or_none()
         return to_case(row) if row else None
 
+    async def open_threads(self) -> list[OpenThread]:
+        """Threads whose replies may still reach a customer: assigned, chat going, not erased."""
+        return await _open_threads(self.session)
+
     async def slack_message(self, case_id: int) -> tuple[str, str] | None:
         """(channel, ts) of the case's Slack message, once it has been posted."""
         row = await self.session.get(CaseRow, case_id)
@@ -439,3 +443,35 @@ class CaseRepository:
     async def drop_messages(self, case_id: int) -> None:
         """Remove the case's conversation (part of erasing the customer's personal data)."""
         await self.session.execute(delete(MessageRow).where(MessageRow.case_id == case_id))
+
+
+@dataclass(frozen=True)
+class OpenThread:
+    """A live chat's Slack thread and the newest agent reply we know of in it."""
+
+    case_id: int
+    channel: str
+    thread_ts: str
+    last_agent_ts: str | None
+
+
+async def _open_threads(session: AsyncSession) -> list[OpenThread]:
+    newest_reply = (
+        select(MessageRow.case_id, func.max(MessageRow.slack_ts).label("last_ts"))
+        .where(MessageRow.direction == "agent", MessageRow.slack_ts.is_not(None))
+        .group_by(MessageRow.case_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(CaseRow.id, CaseRow.slack_channel, CaseRow.slack_ts, newest_reply.c.last_ts)
+        .outerjoin(newest_reply, newest_reply.c.case_id == CaseRow.id)
+        .where(
+            CaseRow.deleted_at.is_(None),
+            CaseRow.chat_ended.is_(False),
+            CaseRow.assignee_id.is_not(None),
+            CaseRow.slack_channel.is_not(None),
+            CaseRow.slack_ts.is_not(None),
+        )
+        .order_by(CaseRow.id)
+    )
+    return [OpenThread(case_id, str(ch), str(ts), last) for case_id, ch, ts, last in rows.all()]
