@@ -202,10 +202,17 @@ class Case:
         )
 
     def reopen(self, agent_id: str, now: datetime, agent_name: str = "") -> Change:
-        """Resolved → assigned to the agent who reopened it."""
+        """Resolved → assigned to the agent who reopened it; a live chat is on again (its
+        replies reach the customer's page, or their email when the page stays away)."""
         self._move(CaseStatus.ASSIGNED, "reopen")
+        live = self.type is CaseType.LIVE_CHAT
         new = replace(
-            self, status=CaseStatus.ASSIGNED, assignee_id=agent_id, claimed_at=now, resolved_at=None
+            self,
+            status=CaseStatus.ASSIGNED,
+            assignee_id=agent_id,
+            claimed_at=now,
+            resolved_at=None,
+            chat_ended=self.chat_ended and not live,
         )
         event = CaseReopened(self.id, agent_id, agent_name)
         return self._change("reopen", new, {"status": CaseStatus.RESOLVED}, event)
@@ -223,9 +230,11 @@ class Case:
         )
 
     def convert_to_support_request(self, now: datetime, reason: str) -> Change:
-        """An abandoned, unclaimed live chat becomes an email follow-up request."""
+        """An abandoned, unclaimed live chat becomes an email follow-up request (not one the
+        customer ended: ending a chat means ending it)."""
         if (
             self.deleted
+            or self.chat_ended
             or self.type is not CaseType.LIVE_CHAT
             or self.status is not CaseStatus.UNASSIGNED
         ):
@@ -290,7 +299,29 @@ class Case:
 
     def takes_reply_from(self, agent_id: str) -> bool:
         """Whether a message by `agent_id` in the case's thread goes to the customer."""
-        return not self.deleted and not self.chat_ended and self.assignee_id == agent_id
+        return self.reply_refusal(agent_id) is None
+
+    def reply_refusal(self, agent_id: str) -> str | None:
+        """Why a thread message by `agent_id` does not reach the customer; None when it does.
+
+        The README's table of states and senders is this method and `check_customer_may_write`.
+        """
+        if self.deleted:
+            return "the case was deleted"
+        if self.type is CaseType.SUPPORT_REQUEST:
+            return "this is a support request (the customer left the chat): use *Reply by email*"
+        if self.status is CaseStatus.RESOLVED:
+            return "the case is resolved: press *Reopen* to write to the customer again"
+        if self.chat_ended:
+            return "the customer ended the chat (they keep the transcript)"
+        if self.status is CaseStatus.UNASSIGNED:
+            return "nobody has the case: press *Assign to me* first"
+        if self.assignee_id != agent_id:
+            return (
+                f"<@{self.assignee_id}> has the case, and only their replies go to the customer "
+                "(start a message with // for a note to the team)"
+            )
+        return None
 
     def check_email_reply(self, agent_id: str) -> None:
         """Only a support request's assignee answers it by email."""

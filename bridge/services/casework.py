@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bridge.core.cases import Change
+from bridge.core.errors import NotAllowed
 from bridge.core.events import AgentMessagePosted, Event, InternalNoteKept
 from bridge.core.text import clean_message, is_internal_note
 from bridge.services.changes import by_id, change_case, display_name, load_case
@@ -61,7 +62,8 @@ async def post_agent_message(
     slack_ts: str | None = None,
     event_id: str | None = None,
 ) -> list[Event]:
-    """Relay the assignee's reply to the customer; anyone else's is not relayed ([]).
+    """Relay the assignee's reply to the customer; anything else is refused (NotAllowed, with
+    the reason the agent is shown), except a repeat of a message already handled ([]).
 
     A Slack message is relayed at most once, however often Slack delivers it: both its
     event_id (retries) and its (case, ts) (redeliveries under a new id) are remembered.
@@ -70,12 +72,15 @@ async def post_agent_message(
     now = ctx.clock.now()
     async with ctx.db.uow() as uow:
         case = await load_case(uow, case_id)
-        if not case.takes_reply_from(agent_id):
-            return []
         if event_id and not await uow.processed.first_time(f"event:{event_id}", now):
             return []
         if slack_ts and not await uow.processed.first_time(f"agent:{case_id}:{slack_ts}", now):
             return []
+        refusal = case.reply_refusal(agent_id)
+        if refusal is not None:
+            # Said to the agent, in the thread (once: the event is remembered as handled).
+            await uow.commit()
+            raise NotAllowed(refusal, "not_relayed")
         agent = await uow.agents.get(agent_id)
         message = await uow.cases.add_message(
             case_id,

@@ -137,7 +137,14 @@ class SlackOutbox:
             await self._add(uow, event.case_id, op.PURGE_THREAD)
             await self._add(uow, event.case_id, op.PURGE_DMS)
             return set()
-        if isinstance(event, CaseClaimed | CaseResolved | CaseReopened | AgentLeftCase):
+        if isinstance(event, AgentLeftCase):
+            # The customer waits again: everyone available hears of it, as for a new chat.
+            await self._add(uow, event.case_id, op.CASE_UPDATE)
+            others = [s.id for s in await uow.agents.slots() if s.available]
+            others = [agent for agent in others if agent != event.agent_id]
+            await self._alert(uow, event.case_id, others, direct=False)
+            return {event.agent_id}
+        if isinstance(event, CaseClaimed | CaseResolved | CaseReopened):
             await self._add(uow, event.case_id, op.CASE_UPDATE)
             return {event.agent_id}
         if isinstance(event, ChatEnded):

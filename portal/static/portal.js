@@ -257,6 +257,8 @@ function draw(caseState) {
   if (caseState.agent && caseState.status === "assigned") addNotice(t("agent_joined", { agent: caseState.agent }));
   if (caseState.type === "support_request") return finish(t("converted", { reference: caseState.reference }), caseState.reference);
   if (caseState.chat_ended) return finish(t("chat_ended"), caseState.reference);
+  state.ended = false;
+  setLive(true);
   setWaiting(caseState.status === "unassigned" ? Date.parse(caseState.created_at) : null);
   show("chat");
   markSeen();
@@ -267,8 +269,27 @@ function finish(text, reference, canDownload = true) {
   setWaiting(null);
   $("done-text").textContent = text;
   $("transcript").hidden = !canDownload;
+  // The conversation stays on the page, readable, with the transcript download beside it;
+  // only what no longer applies (typing, ending, waiting) goes.
+  const conversation = $("messages").children.length > 0;
   show("done");
+  $("chat").hidden = !conversation;
+  setLive(false);
   if (reference) document.title = `${reference} · ${document.title.split(" · ").pop()}`;
+}
+
+function setLive(live) {
+  $("composer").hidden = !live;
+  $("end-chat").hidden = !live;
+  if (!live) $("waiting").hidden = true;
+}
+
+// An agent reopened the chat: it is on again.
+function resume() {
+  if (!state.ended) return;
+  state.ended = false;
+  show("chat");
+  setLive(true);
 }
 
 function startChat(token) {
@@ -295,8 +316,12 @@ function startChat(token) {
   });
   socket.on("customer_message", (message) => addMessage({ ...message, direction: "customer" }));
   socket.on("messages_posted", ({ ids }) => (ids || []).forEach(markPosted));
-  socket.on("agent_joined", ({ agent }) => { setWaiting(null); addNotice(t("agent_joined", { agent })); });
-  socket.on("agent_left", ({ agent }) => { addNotice(t("agent_left", { agent })); });
+  socket.on("agent_joined", ({ agent }) => { resume(); setWaiting(null); addNotice(t("agent_joined", { agent })); });
+  socket.on("agent_left", ({ agent }) => {
+    addNotice(t("agent_left", { agent }));
+    // Waiting again, for whoever is alerted next; the customer may stop waiting instead.
+    if (!state.ended) setWaiting(Date.now());
+  });
   socket.on("wait_warning", ({ seconds_left }) => {
     $("wait-warning").hidden = false;
     $("wait-warning").textContent = t("wait_warning", { seconds: seconds_left });

@@ -211,6 +211,7 @@ class CaseRepository:
             CaseRow.status == CaseStatus.UNASSIGNED.value,
             CaseRow.type == CaseType.LIVE_CHAT.value,
             CaseRow.deleted_at.is_(None),
+            CaseRow.chat_ended.is_(False),  # a chat the customer ended waits for nobody
         ]
 
     async def due_conversions(

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bridge import views
-from bridge.core.errors import InvalidInput
+from bridge.core.errors import InvalidInput, NotAllowed
 from bridge.core.text import escape_mrkdwn, plain_from_slack
 from bridge.services import casework
 from bridge.slack.listeners import Deps
@@ -50,6 +50,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
                         slack_ts=reply.ts,
                         event_id=body.get("event_id"),
                     )
+                )
+            except NotAllowed as refused:
+                await deps.tell(
+                    reply.channel,
+                    reply.user,
+                    f":no_entry: Not sent to the customer: {refused}.",
+                    case.id,
+                    thread_ts=reply.thread_ts,
                 )
             except InvalidInput as problem:
                 await deps.tell(
