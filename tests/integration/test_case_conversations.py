@@ -114,9 +114,11 @@ async def test_only_the_assignees_thread_messages_reach_the_customer_and_only_on
 ) -> None:
     await a_portal(ctx, Mode.BROADCAST)
     case_id = (await customer_opens_chat(ctx)).case.id
-    assert await casework.post_agent_message(ctx, case_id, "UANA", "too early") == []
+    with pytest.raises(NotAllowed, match="Assign to me"):  # told, never silently dropped
+        await casework.post_agent_message(ctx, case_id, "UANA", "too early")
     await casework.claim(ctx, case_id, "UANA")
-    assert await casework.post_agent_message(ctx, case_id, "UBEA", "not mine") == []
+    with pytest.raises(NotAllowed, match="<@UANA> has the case"):
+        await casework.post_agent_message(ctx, case_id, "UBEA", "not mine")
     first = await casework.post_agent_message(ctx, case_id, "UANA", "hello", slack_ts="1.1")
     again = await casework.post_agent_message(ctx, case_id, "UANA", "hello", slack_ts="1.1")
     assert len(first) == 1 and again == []

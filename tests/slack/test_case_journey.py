@@ -86,6 +86,9 @@ async def test_a_case_from_first_message_to_deletion(bridge: Casebridge) -> None
     assert push.of(case_id, "chat_ended")
     await slack.user_clicks(loser, "C0SUPPORT", card.ts, "case_reopen")
     await bridge.case_message(ref, contains=f"Assigned to <@{loser}>")
+    # the reopened chat is on again: it must end before anyone may delete it
+    await slack.user_clicks(loser, "C0SUPPORT", card.ts, "case_resolve")
+    await bridge.case_message(ref, contains="Resolved")
 
     # delete: a non-admin is refused and nothing changes; the admin erases it
     await slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_delete")
@@ -105,7 +108,7 @@ async def test_a_case_from_first_message_to_deletion(bridge: Casebridge) -> None
     )
     async with bridge.services.db.uow() as uow:
         gone = await uow.cases.get(case_id)
-        assert gone is not None and gone.deleted and gone.status is CaseStatus.ASSIGNED
+        assert gone is not None and gone.deleted and gone.status is CaseStatus.RESOLVED
         assert await uow.cases.messages(case_id) == []
 
 
