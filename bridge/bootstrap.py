@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from bridge.clock import Clock, SystemClock
+from bridge.core.attachments import AttachmentLimits
 from bridge.customer_updates import CustomerUpdates
+from bridge.files.store import LocalFileStore
 from bridge.mail.config import SmtpConfig
 from bridge.mail.delivering import MailDeliverer
 from bridge.mail.inbound.intakes import EmailIntakes
@@ -60,7 +63,12 @@ def bootstrap(
     """Build everything casebridge runs on from its settings; nothing is module-global."""
     db = Database.from_url(settings.database_url, pool_size_from(settings))
     services = ServiceContext(
-        db=db, clock=clock or SystemClock(), bus=EventBus(), policies=policies_from(settings)
+        db=db,
+        clock=clock or SystemClock(),
+        bus=EventBus(),
+        policies=policies_from(settings),
+        files=LocalFileStore(Path(settings.files_dir)),
+        attachment_limits=AttachmentLimits(settings.file_max_bytes, settings.case_files_max_bytes),
     )
     # Without an explicit push, the portal's Socket.IO server is plugged in when it is attached.
     updates = CustomerUpdates(push or NoCustomerPush())

@@ -33,6 +33,8 @@ DEFAULT_SCOPES = frozenset(
         "users:read.email",
         "reactions:write",
         "commands",
+        "files:write",
+        "files:read",
     }
 )
 

@@ -243,3 +243,22 @@ class InboxRow(Base):
     done_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_inbox_status_id", "status", "id"),)
+
+
+class AttachmentRow(Base):
+    """A file attached to a case: where its bytes are, and what became of it in Slack."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(10))  # customer | agent
+    name: Mapped[str] = mapped_column(String(200))  # cleaned: no path, no control characters
+    kind: Mapped[str] = mapped_column(String(100))  # sniffed from the bytes
+    size: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    # Slack's file id, recorded right after files.getUploadURLExternal so a retry can ask
+    # files.info whether the share already happened instead of sharing twice.
+    slack_file_id: Mapped[str | None] = mapped_column(String(40))
+    slack_upload_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import NO_TRANSACTION, READ_ONLY, PoolSize, create_engine
 from storage.repositories.agents import AgentRepository
+from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.inbox import InboxRepository
@@ -32,6 +33,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     processed: ProcessedEventRepository
     inbox: InboxRepository
+    attachments: AttachmentRepository
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.processed = ProcessedEventRepository(self.session)
         self.inbox = InboxRepository(self.session)
+        self.attachments = AttachmentRepository(self.session)
         return self
 
     async def __aexit__(

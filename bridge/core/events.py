@@ -86,6 +86,16 @@ class CustomerMessagePosted(CaseEvent):
 
 
 @dataclass(frozen=True)
+class CustomerFileAttached(CaseEvent):
+    """The customer attached a file; it shows in the chat as the line `message_id`."""
+
+    message_id: int
+    attachment_id: int
+    name: str
+    customer_name: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
 class AgentMessagePosted(CaseEvent):
     message_id: int
     agent_id: str

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bridge.clock import Clock, SystemClock
+from bridge.core.attachments import AttachmentLimits
 from bridge.core.events import Event
+from bridge.files.store import FileStore
 from storage.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,10 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     bus: EventBus = field(default_factory=EventBus)
     policies: Policies = field(default_factory=Policies)
+    files: FileStore | None = None  # where attachments are kept (None: attachments refused)
+    attachment_limits: AttachmentLimits = field(
+        default_factory=lambda: AttachmentLimits(10 * 1024**2, 50 * 1024**2)
+    )
 
 
 async def commit(ctx: ServiceContext, uow: UnitOfWork, events: Sequence[Event]) -> None:

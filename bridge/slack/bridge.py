@@ -85,6 +85,7 @@ def build_slack(
             await publish(events)
 
     deliverer.announce = announce
+    deliverer.files = services.files
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )

@@ -10,6 +10,7 @@ from typing import Any
 from bridge.clock import Clock
 from bridge.core.events import Event
 from bridge.core.text import escape_mrkdwn
+from bridge.files.store import FileStore
 from bridge.outbox.deliverer import DeliveryPolicy, Handler, OutboxDeliverer
 from bridge.outbox.parks import WORKSPACE
 from bridge.slack import operations as op
@@ -105,6 +106,7 @@ class SlackDeliverer(OutboxDeliverer):
         self.calls = calls
         # Set by the composition root: publishes what delivery made happen (after commit).
         self.announce: Callable[[Sequence[Event]], Awaitable[None]] = _nobody
+        self.files: FileStore | None = None  # set by the composition root: attachments' bytes
         calls.board = self.board  # calls into a parked lane stop before Slack
         self.lookups = PostedLookups(calls)
 

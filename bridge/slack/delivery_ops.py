@@ -16,6 +16,7 @@ from bridge.slack import operations as op
 from bridge.slack.blocks import CaseCard, alert_dm, alert_mention, case_message
 from bridge.slack.delivering import METADATA_TYPE, SlackDeliverer
 from bridge.slack.email_delivery import EMAIL_HANDLERS
+from bridge.slack.file_delivery import FILE_HANDLERS
 from bridge.slack.home import LIST_LIMIT, CaseList, HomeData, home_view
 from bridge.slack.limits import MESSAGE_TEXT
 from storage.repositories.outbox import OutboxItem
@@ -349,6 +350,7 @@ _WHAT_FAILED = {
     op.CASE_POST: "Posting the case",
     op.CASE_UPDATE: "Updating the case message",
     op.THREAD_POST: "A line in the case's thread",
+    op.FILE_POST: "A customer's file in the case's thread",
     op.EMAIL_POST: "The customer's email, in the thread",
     op.ALERT_DM: "An agent's alert",
     op.ALERT_MENTION: "Mentioning agents in the thread",
@@ -399,4 +401,5 @@ HANDLERS: dict[str, Handler] = {
     op.REACTION: reaction,
     op.HOME_PUBLISH: publish_home,
     **EMAIL_HANDLERS,
+    **FILE_HANDLERS,
 }

@@ -42,6 +42,8 @@ MANIFEST_SCOPES = frozenset(
         "users:read.email",
         "reactions:write",
         "commands",
+        "files:write",
+        "files:read",
     }
 )
 REAL_SLACK_HOST = "slack.com"

@@ -13,3 +13,4 @@ HOME_PUBLISH = "home.publish"  # refresh one agent's App Home
 EMAIL_POST = "thread.email"  # a customer's email reply, quoted in the thread
 NOTICE_DM = "notice.dm"  # a plain direct message to one person (admins, assignees)
 FATE_MARK = "reply.fate"  # the reaction on an agent's reply that says what became of it
+FILE_POST = "thread.file"  # a customer's file shared into the case's thread

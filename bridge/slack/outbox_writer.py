@@ -30,6 +30,7 @@ from bridge.core.events import (
     CaseResolved,
     ChatEnded,
     CustomerEmailed,
+    CustomerFileAttached,
     CustomerMessagePosted,
     EmailBounced,
     EmailReplyQueued,
@@ -120,6 +121,19 @@ class SlackOutbox:
                     "text": customer_line(event.text),
                     "username": customer_username(name),
                     "message_id": event.message_id,
+                },
+            )
+            return set()
+        if isinstance(event, CustomerFileAttached):
+            # Same lane as the lines around it, so the file lands between them in order.
+            await self._add(
+                uow,
+                event.case_id,
+                op.FILE_POST,
+                {
+                    "attachment_id": event.attachment_id,
+                    "message_id": event.message_id,
+                    "username": customer_username(event.customer_name or "Customer"),
                 },
             )
             return set()

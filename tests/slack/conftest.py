@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -135,6 +136,8 @@ async def running_casebridge(
     database_url: str, socket_mode: bool, smtp_url: str | None = None, **settings_overrides: Any
 ) -> AsyncIterator[Casebridge]:
     """A broadcast portal on #support, Bob and Carol available, Alice (workspace admin) not."""
+    files = tempfile.TemporaryDirectory(prefix="casebridge-files-")
+    settings_overrides.setdefault("files_dir", files.name)
     # Method tiers off: restarts reconnect Socket Mode more often than Tier 1 allows.
     slack = await SlackEmu(
         signing_secret=SECRET,
@@ -171,6 +174,7 @@ async def running_casebridge(
     finally:
         await holder["current"].stop()
         await slack.stop()
+        files.cleanup()
 
 
 @pytest.fixture(params=["http", "socket"])

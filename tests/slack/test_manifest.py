@@ -28,6 +28,9 @@ SCOPE_FOR = {
     "views_publish": None,
     "conversations_join": "channels:join",
     "conversations_info": "channels:read",
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
+    "files_info": "files:read",
 }
 
 
