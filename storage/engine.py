@@ -21,7 +21,10 @@ class PoolSize:
     size: int = 20
     overflow: int = 20
     timeout: float = 30.0  # seconds a unit of work waits for a free connection
-    busy_timeout: float = 30.0  # SQLite: seconds a writer waits for the write lock
+    busy_timeout: float = 30.0  # SQLite: seconds a writer waits for another process's lock
+    # SQLite: seconds a writer waits for its turn among this process's writers. Long: under
+    # overload a write that waits is slow, one that gives up may be work Slack was told we have.
+    write_turn_timeout: float = 300.0
 
 
 def create_engine(url: str, pool: PoolSize | None = None, **kwargs: Any) -> AsyncEngine:

@@ -121,7 +121,7 @@ class Database:
     @classmethod
     def from_url(cls, url: str, pool: PoolSize | None = None) -> Database:
         pool = pool or PoolSize()
-        return cls(create_engine(url, pool), pool.busy_timeout, pool.size + pool.overflow)
+        return cls(create_engine(url, pool), pool.write_turn_timeout, pool.size + pool.overflow)
 
     @property
     def writers_in_parallel(self) -> bool:

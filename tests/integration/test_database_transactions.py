@@ -25,7 +25,7 @@ async def test_a_page_reads_while_an_agent_s_change_is_still_being_written(
     await portal_services.create_portal(
         ServiceContext(db=db), company="Acme", subdomain="acme", mode=Mode.QUEUE
     )
-    db = Database.from_url(database_url, PoolSize(busy_timeout=0.2))
+    db = Database.from_url(database_url, PoolSize(busy_timeout=0.2, write_turn_timeout=0.2))
     try:
         async with db.uow() as writer:
             await writer.session.execute(text("UPDATE portals SET brand_name = 'Acme Ltd'"))
@@ -74,7 +74,7 @@ async def test_what_runs_after_a_commit_may_write_again_at_once(
 ) -> None:
     # After-commit handlers (pushes, outbox wake-ups, ephemeral answers) open their own units
     # of work; the writer's turn must already be free then, or they would wait for themselves.
-    quick = Database.from_url(database_url, PoolSize(busy_timeout=0.5))
+    quick = Database.from_url(database_url, PoolSize(busy_timeout=0.5, write_turn_timeout=0.5))
     written: list[str] = []
 
     async def write_after_commit(events: Sequence[Event]) -> None:

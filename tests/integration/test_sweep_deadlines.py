@@ -51,7 +51,7 @@ async def test_a_sweep_with_nothing_due_does_not_wait_for_a_writer(
     await a_portal(ctx, Mode.BROADCAST)
     await customer_opens_chat(ctx)
     clock.advance(minutes=1)
-    quick = Database.from_url(database_url, PoolSize(busy_timeout=0.3))
+    quick = Database.from_url(database_url, PoolSize(busy_timeout=0.3, write_turn_timeout=0.3))
     sweeping = ServiceContext(db=quick, clock=clock)
     try:
         async with quick.uow() as writer:
