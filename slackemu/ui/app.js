@@ -1,5 +1,5 @@
 // The local Slack's browser side: pick who you are, read channels and threads, click, reply.
-import { el, mrkdwn, renderBlocks } from "/ui/blocks.js";
+import { el, emoji, mrkdwn, renderBlocks } from "/ui/blocks.js";
 
 const state = { me: null, channel: "C0SUPPORT", thread: null, home: false, version: 0, data: null, openModal: null };
 const $ = (id) => document.getElementById(id);
@@ -51,7 +51,9 @@ function messageNode(message, where, inThread = false) {
   if (message.blocks?.length && !personal) node.append(renderBlocks(message.blocks, names(), onAction));
   else node.append(el("div", {}, mrkdwn(message.text || "", names())));
   for (const file of message.files || []) node.append(el("div", { class: "file", text: `📎 ${file.name}` }));
-  for (const reaction of message.reactions || []) node.append(el("span", { class: "reaction", text: `:${reaction.name}: ${reaction.count}` }));
+  for (const reaction of message.reactions || []) {
+    node.append(el("span", { class: "reaction", "aria-label": `${reaction.name} ${reaction.count}` }, emoji(reaction.name), ` ${reaction.count}`));
+  }
   if (!inThread && !message.ephemeral) {
     const count = message.reply_count || 0;
     const text = count ? `${count} repl${count === 1 ? "y" : "ies"}` : "Reply in thread";

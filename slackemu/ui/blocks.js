@@ -28,6 +28,11 @@ const EMOJI = {
   paperclip: "📎", 1234: "🔢",
 };
 
+/** A reaction or emoji by name, as Slack draws it (its :name: when we do not know it). */
+export function emoji(name) {
+  return el("span", { class: "emoji", title: `:${name}:`, text: EMOJI[name] || `:${name}:` });
+}
+
 // <!date^1700000000^{date_short_pretty} at {time}^optional-link|fallback>, as Slack shows it:
 // in the reader's own time zone and language.
 const DAY = 24 * 60 * 60 * 1000;

@@ -21,10 +21,13 @@ async def test_dates_channels_and_links_to_messages_render_as_in_slack(
             f"in <#C0SUPPORT>. <{link}|Open the case>"
         ),
     )
+    await client.reactions_add(channel="C0SUPPORT", timestamp=case["ts"], name="white_check_mark")
     context = await browser.new_context(locale="en-US", timezone_id="UTC")
     page = await context.new_page()
     await page.goto(f"{slack.url}/?as=UBOB")
 
+    reaction = page.locator("#messages .message").first.locator(".reaction")
+    await expect(reaction).to_have_text("✅ 1")  # the emoji, not its :name:
     line = page.locator("#messages .message").filter(has_text="Code valid until")
     await expect(line).to_contain_text("Code valid until 2023-11-14 at 10:13 PM in #support.")
     await expect(line.locator("time")).to_have_attribute("title", "22:13 UTC")
