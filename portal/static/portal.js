@@ -208,6 +208,11 @@ function savePending(list) {
   store.set(pendingKey, JSON.stringify(list));
 }
 
+// A send the server does not answer in time is sent again with the same client_id (the server
+// keeps it once), after a growing pause; meanwhile the line says so instead of hanging.
+const SEND_TIMEOUT_MS = 8000;
+const RESEND_MAX_MS = 30000;
+
 async function flushPending() {
   // Messages typed while offline go out once, in order; the server drops a repeated client_id.
   // One flush at a time, reading the queue afresh each turn, so nothing typed meanwhile waits.
@@ -216,7 +221,20 @@ async function flushPending() {
   try {
     let item;
     while ((item = pending()[0]) && state.socket?.connected) {
-      const answer = await state.socket.emitWithAck("send", { text: item.text, client_id: item.client_id });
+      const waiting = document.querySelector(`#messages [data-client="${item.client_id}"]`);
+      if (waiting) statusNote(waiting, t("sending"));
+      let answer;
+      try {
+        answer = await state.socket
+          .timeout(SEND_TIMEOUT_MS)
+          .emitWithAck("send", { text: item.text, client_id: item.client_id });
+      } catch {
+        if (waiting) statusNote(waiting, t("not_sent_retrying"));
+        state.resendDelay = Math.min((state.resendDelay || 500) * 2, RESEND_MAX_MS);
+        setTimeout(flushPending, state.resendDelay);
+        return;
+      }
+      state.resendDelay = 0;
       if (!answer.ok && answer.error === "rate_limited") {
         setTimeout(flushPending, (answer.retry_after || 1) * 1000);
         return;
@@ -224,10 +242,15 @@ async function flushPending() {
       savePending(pending().filter((p) => p.client_id !== item.client_id));
       const node = document.querySelector(`#messages [data-client="${item.client_id}"]`);
       if (node && answer.duplicate) {
-        node.remove(); // the server had it already, and the redraw after reconnecting shows it
+        node.remove(); // the server had it already (an answer lost or late): redraw from it
+        state.socket
+          .timeout(SEND_TIMEOUT_MS)
+          .emitWithAck("hello")
+          .then((hello) => hello.ok && draw(hello.case))
+          .catch(() => {});
       } else if (node && answer.ok) {
         node.classList.remove("pending");
-        node.querySelector("small")?.remove();
+        node.querySelectorAll("small").forEach((note) => note.remove());
         if (answer.id) {
           node.dataset.id = answer.id;
           awaitPosted(node);

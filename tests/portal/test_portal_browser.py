@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    WebSocketRoute,
+    expect,
+)
 
 from bridge.core.cases import CaseType
 from bridge.services import casework, codes
@@ -386,3 +393,32 @@ async def test_a_message_stored_before_its_answer_was_lost_shows_once_after_reco
     await expect(page.locator(".message.customer.pending")).to_have_count(0)
     await expect(page.get_by_text("Are you there?")).to_have_count(1)
     assert await message_texts(site) == ["Hello?", "Are you there?"]
+
+
+async def test_a_send_the_server_never_answers_is_retried_and_shows_once(
+    site: Site, customer: BrowserContext
+) -> None:
+    page = await customer.new_page()
+    swallowed: list[str] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            # The first "send" is lost on its way (a server that never answers).
+            if isinstance(message, str) and '"send"' in message and not swallowed:
+                swallowed.append(message)
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    await page.route_web_socket("**/socket.io/**", route)
+    await start_chat(page, site.portal("acme"), "Hello?")
+    await page.get_by_label("Your message").fill("Is anyone there?")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text("not sent yet, retrying")).to_be_visible(timeout=15_000)
+    # Sent again with the same client_id, answered this time: the note goes away.
+    await expect(page.get_by_text("not sent yet, retrying")).to_have_count(0, timeout=15_000)
+    await expect(page.get_by_text("Is anyone there?")).to_have_count(1)
+    assert swallowed and await message_texts(site) == ["Hello?", "Is anyone there?"]
