@@ -38,6 +38,7 @@ from bridge.settings import Settings
 from portal.agent_ids import AgentIds
 from portal.client_address import ClientAddresses
 from portal.device import device_info
+from portal.files_http import FileRoutes
 from portal.i18n import catalog, negotiate, translate
 from portal.limits import CustomerLimits
 from portal.live import ChatNamespace, SocketPush
@@ -424,6 +425,9 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
     app.router.add_get("/code", site.code_page)
     app.router.add_post("/code/cases", site.open_case)
     app.router.add_get("/transcript", site.transcript)
+    files = FileRoutes(ctx, site._errors, site._language)
+    app.router.add_post("/files", files.upload)
+    app.router.add_get("/files/{attachment_id:[0-9]+}", files.download)
     app.router.add_get("/portal/vendor/{name}", site.vendor)
     app.router.add_static("/portal/static/", HERE / "static")
 

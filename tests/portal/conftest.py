@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ async def running_site(
     """
     # Bound before the settings are made (they need the port) and served as is: no window in
     # which another process could take the port.
+    files = tempfile.TemporaryDirectory(prefix="casebridge-files-")
+    overrides.setdefault("files_dir", files.name)
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     port = int(listening.getsockname()[1])
@@ -89,6 +92,7 @@ async def running_site(
         yield Site(f"http://127.0.0.1:{port}", components)
     finally:
         await runner.cleanup()
+        files.cleanup()
 
 
 @pytest.fixture

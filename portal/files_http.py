@@ -1,0 +1,107 @@
+"""Customers' files over HTTP: upload into their case, fetch back, both with the case token.
+
+Files come back only from here, never from a Slack URL: with the type they were sniffed as,
+`X-Content-Type-Options: nosniff`, and a CSP (`sandbox`, nothing allowed) so that even a file
+that slipped through as something else cannot run script in the portal's origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+
+from bridge.core.attachments import INLINE_KINDS
+from bridge.core.errors import CaseNotFound, InvalidInput, NotAllowed
+from bridge.services.attachments import attach_customer_file, customer_file
+from bridge.services.context import ServiceContext
+
+CHUNK = 64 * 1024
+FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+_STATUS = {"file_too_large": 413, "case_files_full": 413, "file_type": 415}
+
+Errors = Callable[[str, dict[str, str], int], web.Response]
+Language = Callable[[web.Request, str], str]
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def content_disposition(name: str, inline: bool) -> str:
+    """A Content-Disposition naming the file safely in any browser (RFC 6266, RFC 5987)."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+class FileRoutes:
+    """POST /files and GET /files/{id} for the customer's page."""
+
+    def __init__(self, ctx: ServiceContext, errors: Errors, language: Language) -> None:
+        self.ctx, self.errors, self.language = ctx, errors, language
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """One file, multipart field `file`, into the token's case."""
+        token = _bearer(request)
+        if token is None:
+            return web.json_response({"error": "no_token"}, status=401)
+        lang = self.language(request, "en")
+        limit = self.ctx.attachment_limits.file_bytes
+        if not request.content_type.startswith("multipart/"):
+            return self.errors(lang, {"file": "required"}, 400)
+        reader = await request.multipart()
+        part = await reader.next()
+        while part is not None and not (isinstance(part, BodyPartReader) and part.name == "file"):
+            part = await reader.next()
+        if not isinstance(part, BodyPartReader):
+            return self.errors(lang, {"file": "required"}, 400)
+        data = bytearray()
+        while chunk := await part.read_chunk(CHUNK):
+            data += chunk
+            if len(data) > limit:  # counted as it arrives: Content-Length is not trusted
+                return self.errors(lang, {"file": "file_too_large"}, 413)
+        try:
+            sent = await attach_customer_file(self.ctx, token, part.filename or "file", bytes(data))
+        except CaseNotFound:
+            return web.json_response({"error": "unknown_case"}, status=404)
+        except NotAllowed:
+            return self.errors(lang, {"file": "ended"}, 409)
+        except InvalidInput as refused:
+            return self.errors(lang, {"file": refused.code}, _STATUS.get(refused.code, 400))
+        return web.json_response(
+            {
+                "id": sent.attachment_id,
+                "message_id": sent.message_id,
+                "name": sent.name,
+                "kind": sent.kind,
+                "size": sent.size,
+                "url": f"/files/{sent.attachment_id}",
+            },
+            status=201,
+        )
+
+    async def download(self, request: web.Request) -> web.Response:
+        """A file of the token's own case, served so that it cannot run script."""
+        token = _bearer(request)
+        if token is None:
+            return web.json_response({"error": "no_token"}, status=401)
+        try:
+            found, content = await customer_file(
+                self.ctx, token, int(request.match_info["attachment_id"])
+            )
+        except (CaseNotFound, InvalidInput, ValueError, FileNotFoundError):
+            return web.json_response({"error": "unknown_file"}, status=404)
+        return web.Response(
+            body=content,
+            content_type=found.kind,
+            headers={
+                "Content-Disposition": content_disposition(found.name, found.kind in INLINE_KINDS),
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": FILE_CSP,
+                "Cache-Control": "private, no-store",
+                "Cross-Origin-Resource-Policy": "same-origin",
+            },
+        )
