@@ -111,7 +111,8 @@ class OutboxDeliverer:
         if self._postgresql:
             helpers.append(
                 asyncio.create_task(
-                    listen_for_outbox(self.db.engine, self._on_notify), name=f"{self.kind}-listen"
+                    listen_for_outbox(self.db.engine, self._on_notify, self.wake),
+                    name=f"{self.kind}-listen",
                 )
             )
         try:

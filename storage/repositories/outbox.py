@@ -477,11 +477,14 @@ def _set_on_close(event: asyncio.Event, _connection: Any) -> None:
     event.set()
 
 
-async def listen_for_outbox(engine: AsyncEngine, on_kind: Callable[[str], None]) -> None:
+async def listen_for_outbox(
+    engine: AsyncEngine, on_kind: Callable[[str], None], on_listening: Callable[[], None]
+) -> None:
     """PostgreSQL only: call `on_kind(kind)` whenever a transaction queues outbox work.
 
     Holds one connection with `LISTEN`; if it drops, it reconnects (the deliverer's poll
-    covers the gap). Runs until cancelled.
+    covers the gap). `on_listening` is called each time listening (re)starts, so work queued
+    while nobody listened is looked for then. Runs until cancelled.
     """
 
     def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
@@ -494,6 +497,7 @@ async def listen_for_outbox(engine: AsyncEngine, on_kind: Callable[[str], None])
                 lost = asyncio.Event()
                 raw.add_termination_listener(functools.partial(_set_on_close, lost))
                 await raw.add_listener(NOTIFY_CHANNEL, heard)
+                on_listening()
                 try:
                     await lost.wait()
                 finally:

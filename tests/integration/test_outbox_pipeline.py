@@ -188,16 +188,18 @@ async def test_two_workers_on_postgresql_share_the_work_and_never_deliver_an_ite
         return call
 
     second = Database.from_url(database_url)  # another process's engine and pool
-    policy = replace(QUICK, claim_batch=3)
+    # No poll to speak of: only PostgreSQL's NOTIFY tells the workers there is work.
+    # Leases long enough that a loaded machine's pauses never let one run out mid-delivery.
+    policy = replace(QUICK, claim_batch=3, poll_interval=30, lease=timedelta(seconds=20))
     try:
         async with (
             delivering(SlackWork(db, SystemClock(), {"send": worker("a")}, policy)),
             delivering(SlackWork(second, SystemClock(), {"send": worker("b")}, policy)),
         ):
             ids = [i for n in range(40) for i in await queue(db, f"case:{n}", 8)]
-            await until(lambda: sent(db, ids), timeout=30)
-            late = await queue(db, "case:late", 5)  # woken by NOTIFY, not only the poll
-            await until(lambda: sent(db, late), timeout=5)
+            await until(lambda: sent(db, ids), timeout=60)
+            late = await queue(db, "case:late", 5)
+            await until(lambda: sent(db, late), timeout=15)
     finally:
         await second.dispose()
     delivered_ids = [i for _, i, _ in delivered]
