@@ -11,8 +11,9 @@ Slack and database:
 - floor_s: the rate-limit floor — a bare slack_sdk client posting `cases` messages into a
   channel of the same Slack, waiting out each 429's Retry-After (the baseline, same run);
 - drain_s: from the burst's start until the last of its case messages is in the busy channel;
-- other_channel_s: a case opened in another channel once the burst is queued, until its case
-  message is posted (it must not wait behind the burst);
+- other_channel_s: a case opened in another channel once the burst is queued, from the moment
+  it is accepted (committed) until its case message is posted (it must not wait behind the
+  burst);
 - lost / duplicated / reordered: case messages missing or posted twice, and customer lines of
   the other case out of order in its thread.
 
@@ -182,8 +183,8 @@ async def one_run(db: str, cases: int, rate: float) -> Run:
 
         started = time.perf_counter()
         burst = await asyncio.gather(*(open_case(ctx, new_case("busy", n)) for n in range(cases)))
-        other_opened_at = time.perf_counter()
         other = await open_case(ctx, new_case("other", cases))
+        other_opened_at = time.perf_counter()
         for line in LINES:
             await customer.post_customer_message(ctx, other.token, line)
         references = [c.case.reference for c in burst]
