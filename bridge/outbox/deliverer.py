@@ -81,6 +81,7 @@ class OutboxDeliverer:
         self.board = ParkBoard()
         self.started = time.monotonic()
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._stopping = False
         self._held: dict[int, str] = {}  # item id -> ordering key, claimed by this worker
         self._lanes: dict[str, asyncio.Task[None]] = {}
@@ -107,6 +108,7 @@ class OutboxDeliverer:
     async def run(self) -> None:
         """Deliver until stopped."""
         self._stopping = False
+        self._stopped.clear()
         helpers = [asyncio.create_task(self._keep_leases(), name=f"{self.kind}-leases")]
         if self._postgresql:
             helpers.append(
@@ -129,12 +131,14 @@ class OutboxDeliverer:
                     await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval)
             if self._lanes:
                 await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+            await self._writes.drain()
         finally:
-            for helper in helpers:
-                helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            self._stopped.set()  # the lease keeper ends between two renewals
             for lane in list(self._lanes.values()):
                 lane.cancel()
+            for helper in helpers[1:]:  # the listener, idle in its wait
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
 
     async def stop(self, task: asyncio.Task[None], grace: float = 5.0) -> None:
         """Let the items under way finish (none is cut in half if it can help it), then end."""
@@ -192,10 +196,11 @@ class OutboxDeliverer:
 
     async def _keep_leases(self) -> None:
         every = max(0.05, self.policy.lease.total_seconds() / 3)
-        while True:
-            await asyncio.sleep(every)
+        while not self._stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), every)
             held = list(self._held)
-            if not held:
+            if not held or self._stopped.is_set():
                 continue
             try:
                 async with self.db.uow() as uow:

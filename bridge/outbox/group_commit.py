@@ -36,6 +36,11 @@ class GroupCommit:
             self._writer = asyncio.create_task(self._drain(), name="outbox-group-commit")
         return await done
 
+    async def drain(self) -> None:
+        """Wait until every write asked for so far is committed (or has failed)."""
+        if self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
     async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]

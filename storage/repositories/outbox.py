@@ -211,11 +211,28 @@ class OutboxRepository:
         return _to_item(rows[0]) if rows else None
 
     async def extend_lease(self, item_ids: Sequence[int], until: datetime) -> None:
-        """Keep items this worker is still holding from being taken by another."""
+        """Keep items this worker is still holding from being taken by another.
+
+        Rows another transaction is writing (their outcome, most likely) are skipped rather
+        than waited for, so renewing never deadlocks with recording.
+        """
         for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start : start + 500])
+            if self._postgresql:
+                free = (
+                    select(OutboxRow.id)
+                    .where(OutboxRow.id.in_(chunk))
+                    .order_by(OutboxRow.id)
+                    .with_for_update(skip_locked=True)
+                )
+                chunk = list((await self.session.execute(free)).scalars().all())
             await self.session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(item_ids[start : start + 500]), OutboxRow.status == PENDING)
+                .where(
+                    OutboxRow.id.in_(chunk),
+                    OutboxRow.status == PENDING,
+                    OutboxRow.parked_on.is_(None),
+                )
                 .values(not_before=until)
             )
 
