@@ -32,10 +32,12 @@ from bridge.services import agents as agent_services
 from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from slackemu import SlackEmu
+from slackemu.state import Message
 from storage import migrate
 from storage.uow import Database
 from tests.conftest import PG_HOST
 from tests.e2e.dev_process import clean_environment
+from tests.workers.balancer import RoundRobin
 
 SECRET = "workers-test-secret"
 LINE = re.compile(r"line \d+")
@@ -327,3 +329,51 @@ async def test_workers_n_without_postgresql_and_redis_is_refused_in_one_line(
     output, _ = await asyncio.wait_for(refused.communicate(), 30)
     assert refused.returncode != 0
     assert b"--workers needs PostgreSQL" in output and output.count(b"\n") == 1
+
+
+async def bob_sees_it_assigned(slack: SlackEmu, ts: str) -> None:
+    """The claim (handled after its ack, maybe on another worker) has reached the card."""
+
+    def assigned() -> bool:
+        return "Assigned to" in str(slack.workspace.find("C0SUPPORT", ts).blocks)
+
+    await slack.wait_for(assigned, timeout=20)
+
+
+async def test_three_workers_behind_a_round_robin_balancer_serve_every_customer(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    async with (
+        installation(tmp_path, postgres_url, redis_url) as (slack, env),
+        worker(tmp_path, env) as a,
+        worker(tmp_path, env) as b,
+        worker(tmp_path, env) as c,
+    ):
+        ports = [int(w.url.rsplit(":", 1)[1]) for w in (a, b, c)]
+        async with RoundRobin(ports) as balancer:
+            front = f"http://127.0.0.1:{balancer.port}"
+            slack.deliver_to(f"{front}/slack/events")  # Slack's requests go round too
+            customers: list[tuple[socketio.AsyncClient, asyncio.Queue[Any], Message]] = []
+            try:
+                for _ in range(5):
+                    chat = await customer_opens_chat(on=Worker(front, a.process, a.log))
+                    heard: asyncio.Queue[Any] = asyncio.Queue()
+                    client = socketio.AsyncClient(reconnection=False)
+                    client.on("agent_message", heard.put_nowait, namespace="/chat")
+                    # The page's own transports: WebSocket first, long-polling as the fallback.
+                    await client.connect(
+                        front, auth={"token": chat["token"]}, namespaces=["/chat"],
+                        transports=["websocket", "polling"], wait_timeout=15,
+                    )  # fmt: skip
+                    card = await slack.wait_for_message("C0SUPPORT", contains=chat["reference"])
+                    customers.append((client, heard, card))
+                assert len(set(balancer.connections)) == 3  # every worker had its share
+                for n, (_client, heard, card) in enumerate(customers):
+                    await slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_claim")
+                    await bob_sees_it_assigned(slack, card.ts)
+                    await slack.user_posts("UBOB", "C0SUPPORT", f"hello {n}", thread_ts=card.ts)
+                    reply = await asyncio.wait_for(heard.get(), 20)
+                    assert reply["text"] == f"hello {n}"
+            finally:
+                for client, _heard, _card in customers:
+                    await client.disconnect()
