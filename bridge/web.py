@@ -59,6 +59,37 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(health)
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Which parts are up: the web server (always, or nobody would answer), the database,
+    and Slack (authorised; Socket Mode connected). 200 when customers can be served (the
+    database answers), whatever Slack is doing: the portal never waits for Slack."""
+    components = request.app[COMPONENTS]
+    parts: dict[str, str] = {"web": "up"}
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), components.db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        parts["database"] = "up"
+    except Exception:  # unreachable, for whatever reason
+        parts["database"] = "down"
+    slack = components.slack
+    if slack is None:
+        parts["slack"] = "not configured"
+    else:
+        authorised = slack.authorization is not None and slack.authorization.result is not None
+        parts["slack_auth"] = "up" if authorised else "pending"
+        if slack.app_token:
+            link = slack.socket_mode
+            parts["slack_socket_mode"] = (
+                "up" if link is not None and await link.connected() else "connecting"
+            )
+        if slack.signing_secret:
+            parts["slack_events_http"] = "up"
+    ready = parts["database"] == "up"
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "parts": parts}, status=200 if ready else 503
+    )
+
+
 def _delivery(components: Components) -> dict[str, object]:
     """Parked delivery lanes: what is wrong, the one thing to do, how much waits on it."""
     deliverers: list[OutboxDeliverer] = [
@@ -127,6 +158,7 @@ def create_app(components: Components) -> web.Application:
     app = web.Application(middlewares=[unavailable_not_500])
     app[COMPONENTS] = components
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
 
     async def dispose_database(_app: web.Application) -> AsyncIterator[None]:
         yield
