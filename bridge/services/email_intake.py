@@ -129,6 +129,8 @@ async def _open_request(ctx: ServiceContext, portal: Portal, mail: InboundEmail)
         question=_body(mail),
         language=portal.language,
         support_request=True,
+        # The Message-ID makes opening idempotent: a redelivery after a crash gets the same case.
+        request_id=f"email:{mail.message_id}",
     )
     try:
         opened = await intake.open_case(ctx, request)
@@ -138,7 +140,7 @@ async def _open_request(ctx: ServiceContext, portal: Portal, mail: InboundEmail)
         async with ctx.db.uow() as uow:
             await commit(ctx, uow, [UnmatchedEmailReceived(mail.sender, mail.subject)])
         return EmailReceipt("unmatched")
-    # Opening commits on its own; a crash before this line could open it twice on redelivery.
+    # Opening commits on its own; a redelivery before this line finds the case by its request id.
     async with ctx.db.uow() as uow:
         await uow.processed.first_time(_key(mail), ctx.clock.now())
         await uow.commit()

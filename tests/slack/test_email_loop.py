@@ -8,11 +8,15 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
+from sqlalchemy import delete
 
+from bridge.mail.inbound.reading import read_email
 from bridge.services import casework, customer
+from bridge.services.email_intake import receive_email
 from bridge.services.intake import NewCase, OpenedCase, open_case
 from slackemu.mailcatcher import CaughtMail, MailCatcher
 from slackemu.state import Message
+from storage.models import ProcessedEventRow
 from storage.uow import Database
 from tests.imap_server import ImapServer
 from tests.slack.conftest import Casebridge, running_casebridge
@@ -188,3 +192,23 @@ async def test_replies_read_from_a_real_imap_mailbox_reach_the_thread(
         (post,) = await bridge.slack.wait_for(lambda: emails_in(bridge, card) or None, 20)
         assert "Replying from my phone." in post.text
         assert opened.case.reference in card.text
+
+
+async def test_an_email_that_opened_a_request_opens_nothing_more_when_delivered_again(
+    looping_bridge: Casebridge,
+) -> None:
+    bridge = looping_bridge
+    new = EmailMessage()
+    new["From"] = "Zoe Quinn <zoe@example.org>"
+    new["To"] = "support+acme@acme.test"
+    new["Subject"] = "Invoice question"
+    new["Message-ID"] = "<new-twice@example.org>"
+    new.set_content("Why was I charged twice?")
+    first = await receive_email(bridge.services, read_email(bytes(new)))
+    # A crash before it was recorded as handled: the same email comes again.
+    async with bridge.services.db.uow() as uow:
+        key = ProcessedEventRow.key == "mail:<new-twice@example.org>"
+        await uow.session.execute(delete(ProcessedEventRow).where(key))
+        await uow.commit()
+    again = await receive_email(bridge.services, read_email(bytes(new)))
+    assert first.outcome == "opened" and again.case_id == first.case_id
