@@ -3,6 +3,7 @@
 import { io } from "/portal/vendor/socket.io.esm.min.js";
 import { createStore } from "/portal/static/storage.js";
 import { withLinks } from "/portal/static/links.js";
+import { setUpAttachments } from "/portal/static/attachments.js";
 
 const config = JSON.parse(document.getElementById("casebridge-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -317,6 +318,7 @@ function resume() {
 
 function startChat(token) {
   state.token = token;
+  setUpAttachments({ token: () => state.token, t, addMessage });
   state.ended = false;
   show("chat");
   const socket = io("/chat", { auth: { token }, transports: ["websocket", "polling"] });
