@@ -167,3 +167,44 @@ async def test_a_burst_of_card_changes_updates_the_card_far_fewer_times_and_ends
     await bridge.idle()
     updates = len(bridge.slack.calls_to("chat.update")) - before
     assert 1 <= updates <= 8  # 21 changes, the latest state shown
+
+
+async def test_a_429_storm_then_an_outage_lose_nothing_count_nothing_and_look_nothing_up(
+    bridge: Casebridge,
+) -> None:
+    from dataclasses import replace
+
+    deliverer = bridge.components.slack.deliverer  # type: ignore[union-attr]
+    patient = deliverer.policy
+    deliverer.policy = replace(patient, max_attempts=3)  # would give up after three failures
+    opened = [await a_customer_opens_chat(bridge) for _ in range(3)]
+    cards = [await bridge.case_message(o.case.reference) for o in opened]
+    await bridge.idle()
+    slack = bridge.slack
+
+    async def customers_write(lines: list[str]) -> None:
+        for line in lines:
+            for case in opened:
+                await customer.post_customer_message(bridge.services, case.token, line)
+        await slack.wait_for(
+            lambda: all(customer_lines(bridge, c.ts)[-1:] == lines[-1:] for c in cards),
+            timeout=30,
+        )
+        await bridge.idle()
+
+    slack.faults.rate_limit("chat.postMessage", seconds=4, retry_after=1)  # ~4 429s each
+    await customers_write(["storm 1", "storm 2"])
+    async with bridge.services.db.read() as uow:
+        assert await uow.outbox.parks() == []  # the 429s were never counted as failures
+
+    deliverer.policy = patient
+    slack.faults.outage("*", seconds=1.5)  # 503 service_unavailable for everything
+    await customers_write(["outage 1", "outage 2"])
+
+    for card in cards:
+        assert customer_lines(bridge, card.ts) == ["storm 1", "storm 2", "outage 1", "outage 2"]
+    async with bridge.services.db.read() as uow:
+        assert await uow.outbox.failed() == []
+        assert await uow.outbox.parks() == []
+    # neither a 503 nor a 429 can have posted anything: no thread was read to find out
+    assert slack.calls_to("conversations.replies") == []
