@@ -57,17 +57,19 @@ async def reply_by_email(
 
 async def mark_seen(ctx: ServiceContext, case_id: int, up_to_message_id: int) -> list[Event]:
     """The customer's page displayed the conversation up to this message."""
-    async with ctx.db.uow() as uow:
-        seen = await uow.cases.mark_seen(case_id, up_to_message_id, ctx.clock.now())
-        events: list[Event] = [AgentRepliesSeen(case_id, tuple(seen))] if seen else []
-        await commit(ctx, uow, events)
-    return events
+    return await _mark_replies(ctx, case_id, up_to_message_id, seen=True)
 
 
 async def mark_delivered(ctx: ServiceContext, case_id: int, up_to_message_id: int) -> list[Event]:
     """The customer's browser received the conversation up to this message."""
+    return await _mark_replies(ctx, case_id, up_to_message_id, seen=False)
+
+
+async def _mark_replies(ctx: ServiceContext, case_id: int, up_to: int, seen: bool) -> list[Event]:
     async with ctx.db.uow() as uow:
-        got = await uow.cases.mark_delivered(case_id, up_to_message_id, ctx.clock.now())
-        events: list[Event] = [AgentRepliesDelivered(case_id, tuple(got))] if got else []
+        mark = uow.cases.mark_seen if seen else uow.cases.mark_delivered
+        replies = tuple(await mark(case_id, up_to, ctx.clock.now()))
+        kind = AgentRepliesSeen if seen else AgentRepliesDelivered
+        events: list[Event] = [kind(case_id, replies)] if replies else []
         await commit(ctx, uow, events)
     return events

@@ -66,6 +66,17 @@ def the_customer_answers(
     return answer
 
 
+def an_email_to_the_portal(message_id: str) -> EmailMessage:
+    """A first email from a new customer to acme's portal address."""
+    new = EmailMessage()
+    new["From"] = "Zoe Quinn <zoe@example.org>"
+    new["To"] = "support+acme@acme.test"
+    new["Subject"] = "Invoice question"
+    new["Message-ID"] = message_id
+    new.set_content("Why was I charged twice?")
+    return new
+
+
 async def send_to(bridge: Casebridge, message: EmailMessage) -> None:
     inbound = bridge.components.inbound
     assert inbound is not None and inbound.smtp is not None
@@ -155,13 +166,7 @@ async def test_an_email_for_a_portal_opens_a_support_request_and_stray_mail_reac
     looping_bridge: Casebridge, mailbox: MailCatcher
 ) -> None:
     bridge, slack = looping_bridge, looping_bridge.slack
-    new = EmailMessage()
-    new["From"] = "Zoe Quinn <zoe@example.org>"
-    new["To"] = "support+acme@acme.test"
-    new["Subject"] = "Invoice question"
-    new["Message-ID"] = "<new-1@example.org>"
-    new.set_content("Why was I charged twice?")
-    await send_to(bridge, new)
+    await send_to(bridge, an_email_to_the_portal("<new-1@example.org>"))
     card = await slack.wait_for(
         lambda: next((m for m in slack.messages("C0SUPPORT") if "Zoe Quinn" in m.text), None)
     )
@@ -198,12 +203,7 @@ async def test_an_email_that_opened_a_request_opens_nothing_more_when_delivered_
     looping_bridge: Casebridge,
 ) -> None:
     bridge = looping_bridge
-    new = EmailMessage()
-    new["From"] = "Zoe Quinn <zoe@example.org>"
-    new["To"] = "support+acme@acme.test"
-    new["Subject"] = "Invoice question"
-    new["Message-ID"] = "<new-twice@example.org>"
-    new.set_content("Why was I charged twice?")
+    new = an_email_to_the_portal("<new-twice@example.org>")
     first = await receive_email(bridge.services, read_email(bytes(new)))
     # A crash before it was recorded as handled: the same email comes again.
     async with bridge.services.db.uow() as uow:
