@@ -64,6 +64,7 @@ class MailCatcher:
     refused_domains: tuple[str, ...] = (".invalid",)
     caught: list[CaughtMail] = field(default_factory=list)
     transient_failures: int = 0  # answer the next N messages with 451 (try again later)
+    refused_senders: tuple[str, ...] = ()  # MAIL FROM addresses answered 553 (not allowed)
     reply_via: tuple[str, int] | None = None  # where "reply as the recipient" sends to
     _server: asyncio.Server | None = None
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -94,6 +95,20 @@ class MailCatcher:
         return f"smtp://{self.host}:{self.port}"
 
     # --- aiosmtpd handler hooks ----------------------------------------------------------
+    async def handle_MAIL(
+        self,
+        _server: SMTP,
+        _session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> str:
+        if address.lower() in (refused.lower() for refused in self.refused_senders):
+            return "553 5.7.1 sender address not allowed"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self,
         _server: SMTP,

@@ -7,7 +7,9 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from bridge.mail.config import SmtpConfig
-from bridge.outbox.errors import Permanent, Transient
+from bridge.outbox.errors import Parked, Permanent, Transient
+
+SMTP = "smtp"  # the parked lane when the server refuses us rather than one address
 
 
 class SmtpSender:
@@ -28,6 +30,14 @@ class SmtpSender:
                 start_tls=c.start_tls,
                 timeout=c.timeout,
             )
+        except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused) as refused:
+            # Ours to fix, not the customer's: every email waits until it is fixed.
+            fix = (
+                "The mail server refused our login: check the user and password in SMTP_URL."
+                if isinstance(refused, aiosmtplib.SMTPAuthenticationError)
+                else "The mail server does not let us send as MAIL_FROM: set an address it accepts."
+            )
+            raise Parked(SMTP, f"{refused.code} {refused.message}", fix) from None
         except aiosmtplib.SMTPRecipientsRefused as refused:
             reasons = "; ".join(f"{r.code} {r.message}" for r in refused.recipients)
             raise Permanent(f"recipient refused: {reasons}") from None

@@ -206,3 +206,26 @@ async def test_the_running_scheduler_turns_a_long_wait_into_a_request_on_its_own
         (confirmation,) = await mailbox.wait_for(1)
         assert confirmation.header("Subject") == f"We received your request {opened.case.reference}"
         assert bridge.push.of(opened.case.id, "wait_warning")
+
+
+async def test_a_mail_server_refusing_our_sender_parks_mail_until_it_is_fixed(
+    mailing_bridge: Casebridge, mailbox: MailCatcher
+) -> None:
+    mailbox.refused_senders = ("support@acme.test",)  # MAIL_FROM not allowed (yet)
+    opened = await a_customer_opens_chat(mailing_bridge)
+    await customer.stop_waiting(mailing_bridge.services, opened.token)
+
+    mail = mailing_bridge.components.mail
+    assert mail is not None
+    await mailing_bridge.slack.wait_for(lambda: mail.board.all(), timeout=10)
+    [park] = mail.board.all()
+    assert park.scope == "smtp" and park.error.startswith("553") and "MAIL_FROM" in park.fix
+    async with mailing_bridge.services.db.read() as uow:
+        assert await uow.outbox.failed() == []  # the customer's email waits, it is not lost
+
+    mailbox.refused_senders = ()  # the admin fixed it
+
+    (received,) = await mailbox.wait_for(1, timeout=15)
+    assert opened.case.reference in received.header("Subject")
+    await mailing_bridge.slack.wait_for(lambda: not mail.board.all(), timeout=10)
+    assert len(mailbox.caught) == 1
