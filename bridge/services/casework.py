@@ -103,7 +103,10 @@ async def delete_case(
     now = ctx.clock.now()
     admin = is_admin or agent_id in ctx.policies.admins
 
+    stored: list[str] = []
+
     async def forget(uow: UnitOfWork, change: Change) -> None:
+        stored[:] = await uow.attachments.erase_for_case(case_id)
         await uow.cases.drop_messages(case_id)
         await uow.outbox.drop_pending_for_case(case_id)
         await uow.outbox.erase_case(case_id)
@@ -111,6 +114,14 @@ async def delete_case(
     events = await change_case(
         ctx, by_id(case_id), lambda case: case.erase(agent_id, now, admin), also=forget
     )
+    if events and ctx.files is not None:
+        # After the commit: a crash in between leaves unreferenced bytes, never a file
+        # recorded without them.
+        for key in stored:
+            try:
+                await ctx.files.delete(key)
+            except OSError:
+                log.warning("case %s: a stored file could not be removed", case_id)
     if events and not await ctx.db.flush_erasures():
         log.warning("case %s erased; the SQLite log is emptied at the next checkpoint", case_id)
     return events

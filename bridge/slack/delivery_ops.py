@@ -351,6 +351,7 @@ _WHAT_FAILED = {
     op.CASE_UPDATE: "Updating the case message",
     op.THREAD_POST: "A line in the case's thread",
     op.FILE_POST: "A customer's file in the case's thread",
+    op.PURGE_FILES: "Deleting a deleted case's files from Slack",
     op.EMAIL_POST: "The customer's email, in the thread",
     op.ALERT_DM: "An agent's alert",
     op.ALERT_MENTION: "Mentioning agents in the thread",

@@ -133,4 +133,22 @@ async def post_file(d: SlackDeliverer, item: Any) -> Outcome:
     return Outcome({"channel": channel, "ts": ts, "file": file_id}, record, (), tell_customer)
 
 
-FILE_HANDLERS: dict[str, Handler] = {op.FILE_POST: post_file}
+async def purge_files(d: SlackDeliverer, item: Any) -> Outcome:
+    """A deleted case's files go from Slack too (those the bot uploaded; agents' stay)."""
+    case_id = int(item.payload["case_id"])
+    async with d.db.read() as uow:
+        file_ids = await uow.attachments.slack_files_of(case_id)
+    for file_id in file_ids:
+        try:
+            await d.calls("files_delete", file=file_id)
+        except Permanent as refused:
+            if not any(name in str(refused) for name in FILE_GONE):
+                raise
+
+    async def record(uow: UnitOfWork) -> None:
+        await uow.attachments.drop_for_case(case_id)
+
+    return Outcome({"deleted": len(file_ids)}, record)
+
+
+FILE_HANDLERS: dict[str, Handler] = {op.FILE_POST: post_file, op.PURGE_FILES: purge_files}

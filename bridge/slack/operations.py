@@ -14,3 +14,4 @@ EMAIL_POST = "thread.email"  # a customer's email reply, quoted in the thread
 NOTICE_DM = "notice.dm"  # a plain direct message to one person (admins, assignees)
 FATE_MARK = "reply.fate"  # the reaction on an agent's reply that says what became of it
 FILE_POST = "thread.file"  # a customer's file shared into the case's thread
+PURGE_FILES = "files.purge"  # delete the files the bot uploaded for the case (case deleted)

@@ -150,6 +150,7 @@ class SlackOutbox:
             await self._add(uow, event.case_id, op.CASE_UPDATE)
             await self._add(uow, event.case_id, op.PURGE_THREAD)
             await self._add(uow, event.case_id, op.PURGE_DMS)
+            await self._add(uow, event.case_id, op.PURGE_FILES)
             return set()
         if isinstance(event, AgentLeftCase):
             # The customer waits again: everyone available hears of it, as for a new chat.

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AttachmentRow
@@ -107,3 +107,43 @@ class AttachmentRepository:
             .where(AttachmentRow.id == attachment_id)
             .values(slack_file_id=file_id, slack_upload_url=upload_url)
         )
+
+    async def erase_for_case(self, case_id: int) -> list[str]:
+        """Forget a deleted case's files; their storage keys, for the bytes to go too.
+
+        A file shared in Slack keeps only its ids (no name, no key) until the bot's upload is
+        deleted there; the others go at once.
+        """
+        keys = list(
+            await self.session.scalars(
+                select(AttachmentRow.storage_key).where(
+                    AttachmentRow.case_id == case_id, AttachmentRow.storage_key != ""
+                )
+            )
+        )
+        await self.session.execute(
+            delete(AttachmentRow).where(
+                AttachmentRow.case_id == case_id, AttachmentRow.slack_file_id.is_(None)
+            )
+        )
+        await self.session.execute(
+            update(AttachmentRow)
+            .where(AttachmentRow.case_id == case_id)
+            .values(name="", storage_key="", slack_upload_url=None, message_id=None)
+        )
+        return keys
+
+    async def slack_files_of(self, case_id: int) -> list[str]:
+        """The Slack file ids of a case's files the bot uploaded."""
+        return [
+            str(file_id)
+            for file_id in await self.session.scalars(
+                select(AttachmentRow.slack_file_id).where(
+                    AttachmentRow.case_id == case_id, AttachmentRow.slack_file_id.is_not(None)
+                )
+            )
+        ]
+
+    async def drop_for_case(self, case_id: int) -> None:
+        """The last of a deleted case's files (once Slack's copies are gone)."""
+        await self.session.execute(delete(AttachmentRow).where(AttachmentRow.case_id == case_id))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 
 import pytest
 
 from bridge.core.errors import InvalidInput
-from bridge.services import customer
+from bridge.services import casework, customer
 from bridge.services.attachments import attach_customer_file, customer_file
 from slackemu.state import Message
 from tests.slack.conftest import Casebridge
@@ -20,6 +21,11 @@ CHANNEL = "C0SUPPORT"
 
 def customer_posts(bridge: Casebridge, thread_ts: str) -> list[Message]:
     return [m for m in bridge.slack.thread(CHANNEL, thread_ts)[1:] if m.username or m.files]
+
+
+def stored_files(folder: str) -> list[Path]:
+    """Every file kept under the store's directory."""
+    return [p for p in Path(folder).rglob("*") if p.is_file()]
 
 
 def shared_names(bridge: Casebridge, thread_ts: str) -> list[str]:
@@ -112,3 +118,25 @@ async def test_cut_off_after_slack_shared_the_file_the_retry_does_not_share_it_a
     assert len(slack.calls_to("files.completeUploadExternal")) == 1
     assert len(slack.calls_to("files.getUploadURLExternal")) == 1
     assert slack.calls_to("files.info")  # the retry looked before doing anything again
+
+
+async def test_deleting_the_case_removes_its_files_from_storage_and_from_slack(
+    bridge: Casebridge,
+) -> None:
+    opened = await a_customer_opens_chat(bridge)
+    card = await bridge.case_message(opened.case.reference)
+    await attach_customer_file(bridge.services, opened.token, "secret-invoice.png", PNG)
+    await bridge.slack.wait_for(lambda: shared_names(bridge, card.ts) == ["secret-invoice.png"])
+    [uploaded] = list(bridge.slack.uploads.values())
+    files_dir = bridge.components.settings.files_dir
+    assert stored_files(files_dir)
+
+    await customer.end_chat(bridge.services, opened.token)
+    await casework.delete_case(bridge.services, opened.case.id, "UALICE", is_admin=True)
+    await bridge.idle()
+
+    assert uploaded.deleted  # files.delete on the bot's own upload
+    assert shared_names(bridge, card.ts) == []
+    assert not stored_files(files_dir)  # the bytes are gone
+    async with bridge.services.db.read() as uow:
+        assert await uow.attachments.of_case(opened.case.id) == []

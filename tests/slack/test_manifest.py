@@ -31,6 +31,7 @@ SCOPE_FOR = {
     "files_getUploadURLExternal": "files:write",
     "files_completeUploadExternal": "files:write",
     "files_info": "files:read",
+    "files_delete": "files:write",
 }
 
 
