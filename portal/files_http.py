@@ -7,6 +7,7 @@ that slipped through as something else cannot run script in the portal's origin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -14,8 +15,11 @@ from aiohttp import BodyPartReader, web
 
 from bridge.core.attachments import INLINE_KINDS
 from bridge.core.errors import CaseNotFound, InvalidInput, NotAllowed
+from bridge.core.tokens import hash_token
 from bridge.services.attachments import attach_customer_file, customer_file
 from bridge.services.context import ServiceContext
+from portal.client_address import ClientAddresses
+from portal.limits import CustomerLimits
 
 CHUNK = 64 * 1024
 FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
@@ -40,8 +44,16 @@ def content_disposition(name: str, inline: bool) -> str:
 class FileRoutes:
     """POST /files and GET /files/{id} for the customer's page."""
 
-    def __init__(self, ctx: ServiceContext, errors: Errors, language: Language) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        errors: Errors,
+        language: Language,
+        limits: CustomerLimits,
+        addresses: ClientAddresses,
+    ) -> None:
         self.ctx, self.errors, self.language = ctx, errors, language
+        self.limits, self.addresses = limits, addresses
 
     async def upload(self, request: web.Request) -> web.Response:
         """One file, multipart field `file`, into the token's case."""
@@ -49,6 +61,12 @@ class FileRoutes:
         if token is None:
             return web.json_response({"error": "no_token"}, status=401)
         lang = self.language(request, "en")
+        # Counted before any byte is read or stored: per case (by token) and per address.
+        wait = await self.limits.upload(hash_token(token), self.addresses.of_request(request))
+        if wait > 0:
+            refused = self.errors(lang, {"file": "rate_limited"}, 429)
+            refused.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return refused
         limit = self.ctx.attachment_limits.file_bytes
         if not request.content_type.startswith("multipart/"):
             return self.errors(lang, {"file": "required"}, 400)

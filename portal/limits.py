@@ -16,6 +16,8 @@ PER_SOCKET = limit("60 per 3 seconds")
 CONNECTS = limit("30 per 15 seconds")
 HELLOS = limit("10 per 5 seconds")
 CASE_ACTIONS = limit("5 per 10 seconds")
+UPLOADS_PER_CASE = limit("10 per minute")
+UPLOADS_PER_ADDRESS = limit("30 per minute")
 # Support-request confirmations go to whatever address was typed in: a few a day each.
 CONFIRMATIONS = limit("5 per day")
 
@@ -61,6 +63,13 @@ class CustomerLimits:
     async def case_action(self, case_id: int) -> float:
         """Before this case may stop waiting or end again."""
         return await self.limiter.wait(CASE_ACTIONS, "portal-case-action", str(case_id))
+
+    async def upload(self, case_key: str, address: str) -> float:
+        """Before this case (by its token's hash) may upload another file from this address."""
+        return await self.limiter.wait_all(
+            (UPLOADS_PER_CASE, ("portal-upload-case", case_key)),
+            (UPLOADS_PER_ADDRESS, ("portal-upload-address", address)),
+        )
 
     async def ban(self, address: str, seconds: float) -> None:
         """Turn this address's new sockets away for `seconds` (it flooded)."""

@@ -425,7 +425,7 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
     app.router.add_get("/code", site.code_page)
     app.router.add_post("/code/cases", site.open_case)
     app.router.add_get("/transcript", site.transcript)
-    files = FileRoutes(ctx, site._errors, site._language)
+    files = FileRoutes(ctx, site._errors, site._language, limits, addresses)
     app.router.add_post("/files", files.upload)
     app.router.add_get("/files/{attachment_id:[0-9]+}", files.download)
     app.router.add_get("/portal/vendor/{name}", site.vendor)

@@ -71,3 +71,17 @@ def test_a_file_name_cannot_break_out_of_its_header() -> None:
     header = content_disposition('ação "1"\\.pdf', inline=False)
     assert header.startswith('attachment; filename="a__o _1__.pdf"')
     assert header.endswith("filename*=UTF-8''a%C3%A7%C3%A3o%20%221%22%5C.pdf")
+
+
+async def test_uploads_count_against_the_abuse_limits(site: Site) -> None:
+    chat = await open_chat(site)
+    mine = {"Authorization": f"Bearer {chat['token']}"}
+    async with aiohttp.ClientSession() as http:
+        answers = []
+        for n in range(11):
+            sent = await http.post(f"{site.url}/files", data=form(PNG, f"{n}.png"), headers=mine)
+            answers.append(sent.status)
+            if sent.status == 429:
+                assert (await sent.json())["codes"] == {"file": "rate_limited"}
+                assert int(sent.headers["Retry-After"]) >= 1
+    assert answers == [201] * 10 + [429]  # ten a minute per case
