@@ -12,6 +12,7 @@ from aiohttp import web
 
 from slackemu import payloads
 from slackemu.delivery import COMMANDS, EVENTS, INTERACTIVE, Outcome
+from slackemu.files import UploadedFile
 from slackemu.responses import apply_response
 from slackemu.server import EmulatorServer
 from slackemu.state import BOT_USER_ID, Channel, Message, SlackError, View, shared_file
@@ -66,10 +67,12 @@ class SlackEmu(EmulatorServer):
         *,
         also_to_channel: bool = False,
         files: list[str] | None = None,
+        contents: dict[str, bytes] | None = None,
     ) -> Message:
         """`user` writes `text` in `channel` (or in the thread of `thread_ts`); in a thread,
         `also_to_channel` ticks "Also send to #channel" (a `thread_broadcast`), and `files`
-        attaches files by name (a `file_share`), as Slack's clients do."""
+        attaches files by name (a `file_share`), as Slack's clients do; `contents` gives
+        files their bytes, which the bot can then download from `url_private`."""
         where = self._visible_channel(user, channel)
         if where.is_archived:
             raise SlackError("is_archived")
@@ -85,16 +88,31 @@ class SlackEmu(EmulatorServer):
             text=text,
             thread_ts=thread_ts,
             subtype=subtype,
-            files=[shared_file(user, name, self.workspace.new_id("F")) for name in files or []]
+            files=[self._user_file(user, name, (contents or {}).get(name)) for name in files or []]
             or None,
         )
         self.workspace.post(message)
+        for shared in message.files or []:
+            if shared["id"] in self.uploads:
+                self.uploads[shared["id"]].shares.setdefault(where.id, []).append(
+                    {"ts": message.ts, **({"thread_ts": thread_ts} if thread_ts else {})}
+                )
         await self.changed()
         event = payloads.message_event(message, where)
         if subtype == "thread_broadcast" and message.thread_ts:
             event["root"] = payloads.thread_root(self.workspace.find(where.id, message.thread_ts))
         self.emit_event(event)
         return message
+
+    def _user_file(self, user: str, name: str, content: bytes | None) -> dict[str, Any]:
+        """The file object of a person's upload; with bytes, one the bot can download."""
+        file_id = self.workspace.new_id("F")
+        if content is None:
+            return shared_file(user, name, file_id)
+        upload = UploadedFile(file_id, name, len(content), user, ticket="", content=content)
+        upload.completed = True
+        self.uploads[file_id] = upload
+        return upload.to_api(self.url)
 
     # --- what admins do to the workspace ------------------------------------------------
     async def invite_bot(self, channel: str, by: str = "UALICE") -> None:

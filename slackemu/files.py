@@ -55,7 +55,8 @@ class UploadedFile:
                 return mimetype, filetype
         return "application/octet-stream", "binary"
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, files_host: str = "https://files.slack.com") -> dict[str, Any]:
+        """The file object; its url_private is served by `files_host` (the stand-in's own)."""
         mimetype, filetype = self.kind()
         public = {c: s for c, s in self.shares.items() if c not in self.private_channels}
         private = {c: s for c, s in self.shares.items() if c in self.private_channels}
@@ -64,7 +65,7 @@ class UploadedFile:
             shares["public"] = public
         if private:
             shares["private"] = private
-        base = f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}"
+        base = f"{files_host}/files-pri/{TEAM_ID}-{self.id}"
         return {
             "id": self.id,
             "created": self.created,
@@ -163,7 +164,7 @@ async def complete_upload_external(emu: EmulatorServer, p: Params) -> dict[str, 
             text=p.text("initial_comment") or "",
             thread_ts=thread_ts,
             bot_id=BOT_ID,
-            files=[u.to_api() for u in uploads],
+            files=[u.to_api(emu.url) for u in uploads],
         )
         emu.workspace.post(message)
         share = {"ts": message.ts, "channel_name": channel.name, "team_id": TEAM_ID}
@@ -173,7 +174,7 @@ async def complete_upload_external(emu: EmulatorServer, p: Params) -> dict[str, 
             upload.shares.setdefault(channel.id, []).append(share)
             if channel.is_private or channel.is_im:
                 upload.private_channels.add(channel.id)
-        message.files = [u.to_api() for u in uploads]
+        message.files = [u.to_api(emu.url) for u in uploads]
         emu.record_call("files.completeUploadExternal", p, message)
         await emu.changed()
         emu.emit_event(payloads.message_event(message, channel))
@@ -183,7 +184,7 @@ async def complete_upload_external(emu: EmulatorServer, p: Params) -> dict[str, 
 async def files_info(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     upload = _file(emu, p.need("file"))
     return {
-        "file": upload.to_api(),
+        "file": upload.to_api(emu.url),
         "comments": [],
         "response_metadata": {"next_cursor": ""},
     }
@@ -227,6 +228,23 @@ def make_upload_handler(emu: EmulatorServer) -> Any:
         upload.content = content
         await emu.changed()
         return web.Response(text=f"OK - {len(content)}")
+
+    return handle
+
+
+def make_file_download_handler(emu: EmulatorServer) -> Any:
+    """GET /files-pri/T…-F…/[download/]name: the bytes, only to the bot token (files:read)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        if header != f"Bearer {emu.bot_token}" or "files:read" not in emu.workspace.scopes:
+            # Slack answers a browser's login page; an app without the token gets nothing useful.
+            return web.Response(status=403, text="not authorized")
+        file_id = request.match_info["team_file"].removeprefix(f"{TEAM_ID}-")
+        upload = emu.uploads.get(file_id)
+        if upload is None or upload.deleted or upload.content is None:
+            return web.Response(status=404, text="file not found")
+        return web.Response(body=upload.content, content_type=upload.kind()[0])
 
     return handle
 

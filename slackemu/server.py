@@ -20,7 +20,7 @@ from slackemu.delivery import (
     SocketModeServer,
 )
 from slackemu.faults import Faults
-from slackemu.files import UploadedFile, make_upload_handler
+from slackemu.files import UploadedFile, make_file_download_handler, make_upload_handler
 from slackemu.limits import RateLimits
 from slackemu.mailcatcher import MailCatcher
 from slackemu.params import Params
@@ -90,6 +90,9 @@ class EmulatorServer:
         app.router.add_route("*", "/api/{method}", make_handler(self))
         app.router.add_post("/_emu/response/{token}", make_response_url_handler(self))
         app.router.add_post("/upload/v1/{ticket}", make_upload_handler(self))
+        download = make_file_download_handler(self)
+        app.router.add_get("/files-pri/{team_file}/{name}", download)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", download)
         if self.socket is not None:
             app.router.add_get("/link/", self.socket.handle)
         return app

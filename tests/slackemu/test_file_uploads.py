@@ -97,3 +97,34 @@ async def test_bad_arguments_and_missing_scope_answer_as_slack(slack: SlackEmu) 
     with pytest.raises(SlackApiError) as scope:
         await client.files_getUploadURLExternal(filename="x.txt", length=3)
     assert scope.value.response["error"] == "missing_scope"
+
+
+async def test_an_agents_file_share_carries_a_url_private_only_the_bot_token_opens(
+    slack: SlackEmu,
+) -> None:
+    client = client_of(slack)
+    parent = await client.chat_postMessage(channel=CHANNEL, text="Case #3")
+    pdf = b"%PDF-1.4\nreport\n"
+    posted = await slack.user_posts(
+        "UBOB",
+        CHANNEL,
+        "here it is",
+        parent["ts"],
+        files=["report.pdf"],
+        contents={"report.pdf": pdf},
+    )
+    assert posted.subtype == "file_share" and posted.files is not None
+    shared = posted.files[0]
+    assert shared["url_private"].startswith(slack.url) and shared["user"] == "UBOB"
+    assert shared["mimetype"] == "application/pdf" and shared["size"] == len(pdf)
+    async with aiohttp.ClientSession() as http:
+        bot = {"Authorization": f"Bearer {slack.bot_token}"}
+        async with http.get(shared["url_private_download"], headers=bot) as answer:
+            assert answer.status == 200 and await answer.read() == pdf
+        async with http.get(shared["url_private"]) as stranger:
+            assert stranger.status == 403
+    info = (await client.files_info(file=shared["id"]))["file"]
+    assert info["shares"]["public"][CHANNEL][0]["thread_ts"] == parent["ts"]
+    with pytest.raises(SlackApiError) as not_ours:
+        await client.files_delete(file=shared["id"])
+    assert not_ours.value.response["error"] == "cant_delete_file"
