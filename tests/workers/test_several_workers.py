@@ -40,6 +40,7 @@ from tests.e2e.dev_process import clean_environment
 from tests.workers.balancer import RoundRobin
 
 SECRET = "workers-test-secret"
+APP_TOKEN = "xapp-1-workers"
 LINE = re.compile(r"line \d+")
 REDIS_URL = os.environ.get("CASEBRIDGE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.slow
@@ -122,10 +123,12 @@ async def _until_healthy(running: Worker) -> None:
 
 @asynccontextmanager
 async def installation(
-    tmp_path: Path, database_url: str, redis_url: str | None
+    tmp_path: Path, database_url: str, redis_url: str | None, socket_mode: bool = False
 ) -> AsyncIterator[tuple[SlackEmu, dict[str, str]]]:
     """The stand-in, an acme portal on #support and Bob available; the workers' settings."""
-    slack = await SlackEmu(signing_secret=SECRET, tiers_enabled=False).start()
+    slack = await SlackEmu(
+        signing_secret=SECRET, tiers_enabled=False, app_token=APP_TOKEN if socket_mode else None
+    ).start()
     db = Database.from_url(database_url)
     ctx = ServiceContext(db=db)
     await portal_services.create_portal(
@@ -144,6 +147,8 @@ async def installation(
     }
     if redis_url is not None:
         settings["REDIS_URL"] = redis_url
+    if socket_mode:
+        settings["SLACK_APP_TOKEN"] = APP_TOKEN
     try:
         yield slack, clean_environment(**settings)
     finally:
@@ -377,3 +382,36 @@ async def test_three_workers_behind_a_round_robin_balancer_serve_every_customer(
             finally:
                 for client, _heard, _card in customers:
                     await client.disconnect()
+
+
+async def test_in_socket_mode_every_worker_holds_a_connection_and_slack_spreads_events(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    async with (
+        installation(tmp_path, postgres_url, redis_url, socket_mode=True) as (slack, env),
+        worker(tmp_path, env) as a,
+        worker(tmp_path, env),
+    ):
+        socket_mode = slack.socket
+        assert socket_mode is not None
+        await slack.wait_for(lambda: len(socket_mode.connections) == 2, timeout=30)
+        chat = await customer_opens_chat(on=a)
+        heard: asyncio.Queue[Any] = asyncio.Queue()
+        customer = socketio.AsyncClient(reconnection=False)
+        customer.on("agent_message", heard.put_nowait, namespace="/chat")
+        await customer.connect(
+            a.url, auth={"token": chat["token"]}, namespaces=["/chat"],
+            transports=["websocket"], wait_timeout=15,
+        )  # fmt: skip
+        try:
+            card = await slack.wait_for_message("C0SUPPORT", contains=chat["reference"])
+            await slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_claim")
+            await bob_sees_it_assigned(slack, card.ts)
+            # Slack hands each event to one of the app's connections, in turn: both workers
+            # get some, and every reply reaches the customer on worker A.
+            for n in range(4):
+                await slack.user_posts("UBOB", "C0SUPPORT", f"reply {n}", thread_ts=card.ts)
+                reply = await asyncio.wait_for(heard.get(), 20)
+                assert reply["text"] == f"reply {n}"
+        finally:
+            await customer.disconnect()
