@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,14 @@ async def database_url(
     why = await _postgres_answers()
     if why is not None:
         pytest.skip(f"PostgreSQL is not answering at {PG_HOST} ({why}): PostgreSQL run skipped")
-    name = f"casebridge_test_{uuid.uuid4().hex[:12]}"
+    async with new_postgres_database("casebridge_test") as url:
+        yield url
+
+
+@asynccontextmanager
+async def new_postgres_database(prefix: str) -> AsyncIterator[str]:
+    """A migrated, empty PostgreSQL database of its own, dropped when the block ends."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(f"{PG_HOST}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG_HOST.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"

@@ -14,7 +14,6 @@ import signal
 import socket
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 import redis
 import socketio
@@ -33,9 +31,8 @@ from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from slackemu import SlackEmu
 from slackemu.state import Message
-from storage import migrate
 from storage.uow import Database
-from tests.conftest import PG_HOST
+from tests.conftest import PG_HOST, _postgres_answers, new_postgres_database
 from tests.e2e.dev_process import clean_environment
 from tests.workers.balancer import RoundRobin
 
@@ -66,19 +63,12 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    name = f"casebridge_workers_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(f"{PG_HOST}/postgres", timeout=3)
-    except Exception as why:
+    """Workers share one PostgreSQL database of their own (the suite's runs on both backends)."""
+    why = await _postgres_answers()
+    if why is not None:
         pytest.skip(f"PostgreSQL is not answering at {PG_HOST} ({why})")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_HOST.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    try:
-        await migrate.upgrade(url)
+    async with new_postgres_database("casebridge_workers") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @dataclass
