@@ -28,6 +28,7 @@ from slack_bolt.response import BoltResponse
 
 from bridge.services import inbox as inbox_services
 from bridge.services.context import ServiceContext
+from bridge.slack.thread_turns import ThreadTurns, thread_of
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class SlackInbox:
         self.interval = interval
         self.stuck_after = stuck_after  # a listener this late is presumed lost
         self.in_flight: dict[int, float] = {}  # inbox id -> when it was handed to bolt
+        self.turns = ThreadTurns()  # shared with the message listener
         self._settled: dict[int, asyncio.Event] = {}  # set when an in-flight id is released
         self.first_seen: dict[int, float] = {}  # pending ids seen by this process
         self.started_at = services.clock.now()
@@ -161,6 +163,12 @@ class SlackInbox:
                 await asyncio.wait_for(self._edge_idle.wait(), grace)
 
     async def _handle(self, request: AsyncBoltRequest) -> BoltResponse:
+        # The thread's turn is taken before the first await: arrival order is kept through the
+        # store and the hand-over to bolt (which starts the listener in that order too).
+        async with self.turns.of(thread_of(request.body)):
+            return await self._store_and_dispatch(request)
+
+    async def _store_and_dispatch(self, request: AsyncBoltRequest) -> BoltResponse:
         keyed = request_key(request.body)
         if keyed is None:
             return await self.app.async_dispatch(request)

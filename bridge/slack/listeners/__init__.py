@@ -14,6 +14,7 @@ from bridge.services.context import ServiceContext
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.inbox import SlackInbox
 from bridge.slack.people import People
+from bridge.slack.thread_turns import ThreadTurns
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -27,6 +28,7 @@ class Deps:
     deliverer: SlackDeliverer
     public_url: str = "http://localhost:8080"
     inbox: SlackInbox | None = None
+    turns: ThreadTurns = field(default_factory=ThreadTurns)
     _busy: int = 0
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -18,6 +18,7 @@ from bridge.core.text import escape_mrkdwn, plain_from_slack
 from bridge.services import casework
 from bridge.slack.listeners import Deps
 from bridge.slack.subtypes import incoming
+from bridge.slack.thread_turns import thread_of
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -26,6 +27,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.event("message")
     @deps.tracked
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        # A thread's replies are relayed in the order they arrived (asked before any await).
+        async with deps.turns.of(thread_of(body)):
+            await relay(event, body)
+
+    async def relay(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Every message event needs a listener (bolt would 404 an unhandled one and Slack
         # would retry it); what bridge.slack.subtypes does not relay simply stops here.
         reply = incoming(event)
