@@ -73,7 +73,9 @@ async def test_customer_opens_chat_agent_joins_and_they_talk(
 
     await page.get_by_label("Your message").fill("Done, thanks!")
     await page.keyboard.press("Enter")
-    await expect(page.locator(".message.customer.pending")).to_have_count(0)
+    # Stored once the server answered with its id (the line is drawn before that).
+    sent = page.locator(".message.customer[data-id]").filter(has_text="Done, thanks!")
+    await expect(sent).to_have_count(1)
     async with site.services.db.uow() as uow:
         texts = [m.text for m in await uow.cases.messages(case.id)]
     assert texts == ["My <b>printer</b> is on fire", "Unplug it, please", "Done, thanks!"]
