@@ -271,9 +271,15 @@ function showChatError(code) {
 }
 
 function draw(caseState) {
+  // A push can arrive between the server reading this state and the page drawing it: keep
+  // the lines newer than the state, or the redraw would wipe them.
+  const newest = Math.max(0, ...caseState.messages.map((m) => m.id));
+  const newer = [...document.querySelectorAll("#messages .message[data-id]")]
+    .filter((node) => Number(node.dataset.id) > newest);
   $("messages").replaceChildren();
   $("case-reference").textContent = `${t("reference")}: ${caseState.reference}`;
   for (const message of caseState.messages) addMessage(message);
+  $("messages").append(...newer);
   for (const item of pending()) {
     const node = addMessage({ direction: "customer", text: item.text, pending: true });
     if (node) node.dataset.client = item.client_id;
