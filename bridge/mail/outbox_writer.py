@@ -9,6 +9,7 @@ from bridge.clock import Clock
 from bridge.core.events import (
     CaseConverted,
     CaseOpened,
+    CustomerEmailed,
     EmailReplyQueued,
     Event,
     UnseenReplyQueued,
@@ -55,6 +56,9 @@ class MailOutbox:
                 )
             elif isinstance(event, UnseenReplyQueued):
                 await self._add(uow, event.case_id, "unseen", message_id=event.message_id)
+            elif isinstance(event, CustomerEmailed) and event.assignee:
+                # The assignee who chose email alerts hears of the customer's email that way.
+                await self._alert_agents(uow, event.case_id, [event.assignee], "email reply")
 
     async def _request(self, uow: UnitOfWork, case_id: int) -> None:
         await self._add(uow, case_id, "received")

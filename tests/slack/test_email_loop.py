@@ -10,8 +10,9 @@ import aiosmtplib
 import pytest
 from sqlalchemy import delete
 
+from bridge import views
 from bridge.mail.inbound.reading import read_email
-from bridge.services import casework, customer
+from bridge.services import agents, casework, customer
 from bridge.services.email_intake import receive_email
 from bridge.services.intake import NewCase, OpenedCase, open_case
 from slackemu.mailcatcher import CaughtMail, MailCatcher
@@ -212,3 +213,31 @@ async def test_an_email_that_opened_a_request_opens_nothing_more_when_delivered_
         await uow.commit()
     again = await receive_email(bridge.services, read_email(bytes(new)))
     assert first.outcome == "opened" and again.case_id == first.case_id
+
+
+async def test_an_assignee_who_chose_email_alerts_is_emailed_of_the_customers_answer(
+    looping_bridge: Casebridge, mailbox: MailCatcher
+) -> None:
+    bridge, slack = looping_bridge, looping_bridge.slack
+    await agents.ensure_agent(bridge.services, "UBOB", "Bob", email="bob@acme.test")
+    await agents.set_preference(bridge.services, "UBOB", "email", True)
+    opened, card = await a_support_request(bridge, mailbox)
+    await slack.user_clicks("UBOB", "C0SUPPORT", card.ts, "case_claim")
+    await bridge.case_message(opened.case.reference, contains="Assigned to")
+    confirmation = next(m for m in mailbox.caught if "ana@example.com" in m.header("To"))
+
+    await send_to(bridge, the_customer_answers(confirmation, "Still broken."))
+
+    bob = await views.agent(bridge.services, "UBOB")  # his address comes from his Slack profile
+    assert bob is not None and bob.email
+    alert = await mailbox_waits_for(mailbox, bob.email, "email reply")
+    assert opened.case.reference in alert.header("Subject")
+
+
+async def mailbox_waits_for(mailbox: MailCatcher, to: str, subject: str) -> CaughtMail:
+    """The first caught email to `to` whose subject says `subject`, once it arrives."""
+    for count in range(len(mailbox.caught) + 1, len(mailbox.caught) + 6):
+        for mail in await mailbox.wait_for(count):
+            if to in mail.header("To") and subject in mail.header("Subject"):
+                return mail
+    raise AssertionError(f"no email to {to} about {subject}")
