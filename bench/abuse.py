@@ -325,7 +325,7 @@ async def measure(
     lost = await delivered(slack, accepted)
 
     def ratio(key: str) -> float:
-        return max(floods[e][key] / quiets[e][key] for e in events)
+        return float(max(floods[e][key] / quiets[e][key] for e in events))
 
     return {
         "quiet_hello_p99_ms": max(q["hello_p99"] for q in quiets.values()),

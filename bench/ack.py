@@ -179,10 +179,8 @@ async def casebridge_run(db: str, rate: float, seconds: float) -> dict[str, Any]
                 [sys.executable, __file__, "--serve", url, str(port), slack.api_url], port
             )
             try:
-                cases = await slack.wait_for(
-                    lambda: (m := slack.messages("C0SUPPORT")) and len(m) >= CASES and m,
-                    timeout=60,
-                )
+                await slack.wait_for(lambda: len(slack.messages("C0SUPPORT")) >= CASES, timeout=60)
+                cases = slack.messages("C0SUPPORT")
                 # The case messages as first posted: most clicks land on a button that has
                 # just been taken, as in a busy channel where everyone reaches for the case.
                 snapshots = [copy.deepcopy(m) for m in cases[:CASES]]

@@ -8,7 +8,7 @@ import statistics
 import sys
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -83,5 +83,17 @@ def emit(figures: dict[str, Any]) -> None:
     print(json.dumps(figures), flush=True)
 
 
-def run(main: Callable[[], Awaitable[None]]) -> None:
+def healthz_app() -> Any:
+    """A bare aiohttp application answering /healthz: the floor a benchmark compares with."""
+    from aiohttp import web
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(main())

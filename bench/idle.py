@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, emit, report, scratch_database
+from common import ROOT, emit, healthz_app, report, scratch_database
 from sockets import free_port, seed_cases, wait_healthy
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -54,8 +54,7 @@ def serve_casebridge(url: str, port: int) -> None:
 def serve_bare(port: int) -> None:
     from aiohttp import web
 
-    app = web.Application()
-    app.router.add_get("/healthz", lambda _r: web.json_response({"status": "ok"}))
+    app = healthz_app()
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 

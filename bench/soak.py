@@ -337,8 +337,8 @@ async def phase(
         result.lost_customer_messages += len(set(customers[c].acked) - set(seen))
         result.duplicated_customer_messages += sum(seen.count(t) - 1 for t in set(seen))
         result.reordered += int(seen != sorted(set(seen), key=sent.index))
-    for c in customers:
-        await c.close()
+    for one in customers:
+        await one.close()
     return result
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from common import ROOT, emit, report, scratch_database
+from common import ROOT, emit, healthz_app, report, scratch_database
 
 CLIENT = ROOT / "bench" / "socket_clients.js"
 NODE_PATH = ROOT / "portal" / "node_modules"
@@ -80,12 +80,11 @@ def serve_bare(port: int) -> None:
 
     server = socketio.AsyncServer(async_mode="aiohttp")
 
-    @server.on("connect", namespace="/chat")  # type: ignore[misc]
+    @server.on("connect", namespace="/chat")  # type: ignore[untyped-decorator]
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         await server.enter_room(sid, f"case:{sid}", namespace="/chat")
 
-    app = web.Application()
-    app.router.add_get("/healthz", lambda _r: web.json_response({"status": "ok"}))
+    app = healthz_app()
     server.attach(app)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, backlog=4096)
 
