@@ -247,10 +247,11 @@ def _serve(settings: Settings, reuse_port: bool = False) -> None:
 def _dev(args: argparse.Namespace, settings: Settings) -> None:
     from bridge.local_run import LocalPorts, StartError, run_local
 
-    if not (args.port or settings.port):
-        raise CliError("casebridge dev needs a fixed port: --port 0 is for casebridge run")
     ports = LocalPorts(
-        args.port or settings.port, args.slack_port, args.smtp_port, args.inbound_smtp_port
+        settings.port if args.port is None else args.port,
+        args.slack_port,
+        args.smtp_port,
+        args.inbound_smtp_port,
     )
     try:
         asyncio.run(run_local(settings, ports))

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -53,7 +52,10 @@ class LocalPorts:
 
     @property
     def inbound_smtp(self) -> int:
-        return self.inbound if self.inbound is not None else self.smtp + 1
+        """Where replies to caught mail come back: given, else the catcher's port + 1 (or any)."""
+        if self.inbound is not None:
+            return self.inbound
+        return self.smtp + 1 if self.smtp else 0
 
 
 def local_settings(
@@ -104,17 +106,22 @@ def ports_needed(
 def check_ports(needed: Sequence[tuple[str, str, int]]) -> None:
     """Refuse, naming the port, when any is taken: before anything is started or deleted."""
     for what, host, port in needed:
-        try:
-            with socket.create_server((host, port)):
-                pass
-        except OSError as exc:
-            hint = (
-                "is casebridge already running (make run)? Stop it (Ctrl-C in its terminal), "
-                "or choose free ports: make run PORT=8000 SLACKEMU_PORT=3200 SMTP_PORT=2626"
-            )
-            raise StartError(
-                f"port {port} on {host} ({what}) is not free ({exc.strerror}): {hint}"
-            ) from None
+        if port:  # port 0 is any free port, picked by whoever listens on it
+            bind(what, host, port).close()
+
+
+def bind(what: str, host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (0: a free port, read back), or why not in one line."""
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        hint = (
+            "is casebridge already running (make run)? Stop it (Ctrl-C in its terminal), "
+            "or choose free ports: make run PORT=8000 SLACKEMU_PORT=3200 SMTP_PORT=2626"
+        )
+        raise StartError(
+            f"port {port} on {host} ({what}) is not free ({exc.strerror}): {hint}"
+        ) from None
 
 
 def _fresh_demo_database(settings: Settings) -> None:
@@ -128,32 +135,34 @@ def _start_stand_in(
     ports: LocalPorts, token: str, local_slack: bool, local_mail: bool
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "slackemu", "--port", str(ports.slack), "--bot-token", token]
+    command += ["--print-ports"]  # the ports it listens on, once it does: port 0 is fine
     if local_slack:
         command += ["--app-url", f"http://127.0.0.1:{ports.web}/slack/events"]
         command += ["--signing-secret", LOCAL_SIGNING_SECRET]
     if local_mail:
         command += ["--smtp-port", str(ports.smtp)]
         command += ["--reply-smtp", f"127.0.0.1:{ports.inbound_smtp}"]
-    # Its own start-up lines would repeat ours; its warnings and errors still show.
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    # Its warnings and errors still show; its stdout is the one line of its ports.
+    return subprocess.Popen(command, stdout=subprocess.PIPE)
 
 
-async def _wait_for_stand_in(process: subprocess.Popen[bytes], port: int, token: str) -> None:
-    """Until our stand-in answers: this run's token tells it from one left over on the port."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise StartError(
-                    f"the local Slack stand-in stopped at start-up (is port {port} in use?)"
-                )
-            with contextlib.suppress(aiohttp.ClientError, ValueError):
-                url = f"http://127.0.0.1:{port}/api/auth.test"
-                async with session.post(url, data={"token": token}) as response:
-                    if (await response.json()).get("ok"):
-                        return
-            await asyncio.sleep(0.1)
-    raise StartError(f"the local Slack stand-in did not answer on port {port}")
+async def _stand_in_ports(process: subprocess.Popen[bytes], ports: LocalPorts) -> LocalPorts:
+    """The stand-in's ports once it listens (it prints them then): `ports` with them filled."""
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(
+            asyncio.to_thread(process.stdout.readline), timeout=STARTUP_SECONDS
+        )
+    except TimeoutError:
+        raise StartError(f"the local Slack stand-in did not start on port {ports.slack}") from None
+    try:
+        listening = json.loads(line)
+    except ValueError:
+        raise StartError(
+            f"the local Slack stand-in stopped at start-up (is port {ports.slack} in use?)"
+        ) from None
+    smtp = listening["smtp_port"]
+    return replace(ports, slack=int(listening["port"]), smtp=ports.smtp if smtp is None else smtp)
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -202,43 +211,56 @@ def banner(
 async def run_local(settings: Settings, ports: LocalPorts) -> None:
     """Start the stand-ins needed, seed the demo, serve casebridge until a stop signal."""
     token = f"{LOCAL_BOT_TOKEN}-{secrets.token_hex(6)}"
-    settings, local_slack, local_mail = local_settings(settings, ports, token)
+    _, local_slack, local_mail = local_settings(settings, ports, token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # A second `make run` must leave the first one's database and processes alone.
-    check_ports(ports_needed(settings, ports, local_slack, local_mail))
     stand_in = None
     runner = None
-    try:
-        if local_slack or local_mail:
-            stand_in = _start_stand_in(ports, token, local_slack, local_mail)
-            await _wait_for_stand_in(stand_in, ports.slack, token)
-        if local_slack:
-            _fresh_demo_database(settings)
-        await migrate.upgrade(settings.database_url)
-        components = bootstrap(settings)
-        app_runner = web.AppRunner(create_app(components), access_log=None)
-        await app_runner.setup()
-        runner = app_runner  # from here on, cleaning up also disposes of the database
-        demo = None
-        if local_slack:
-            client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
-            demo = await seed_demo(components.services, client)
+    with contextlib.ExitStack() as held:
+        # A second `make run` must leave the first one's database and processes alone: every
+        # port is held or checked before anything is started or deleted. casebridge's own
+        # listeners are bound here, so port 0 gets a free port with no race, and the stand-in
+        # is told the real ones.
+        web_socket = held.enter_context(bind("casebridge", settings.host, ports.web))
+        inbound_socket = None
+        if local_mail and "inbound_smtp" not in settings.model_fields_set:
+            where = ("customers' email replies", "127.0.0.1", ports.inbound_smtp)
+            inbound_socket = held.enter_context(bind(*where))
+        ports = replace(
+            ports,
+            web=web_socket.getsockname()[1],
+            inbound=inbound_socket.getsockname()[1] if inbound_socket else ports.inbound,
+        )
+        check_ports(ports_needed(settings, ports, local_slack, local_mail)[1:])  # web: held
         try:
-            await web.TCPSite(runner, settings.host, ports.web).start()
-        except OSError as exc:
-            where = f"{settings.host}:{ports.web}"
-            raise StartError(f"cannot listen on {where} ({exc.strerror})") from None
-        portals = [(p.subdomain, p.mode) for p in await list_portals(components.services)]
-        if demo is not None:  # a real workspace's database is where DATABASE_URL says
-            announce(settings)
-        print(banner(settings, ports, portals, demo, local_mail), flush=True)
-        await stop.wait()
-        print("\nstopping…", flush=True)
-    finally:
-        withdraw()
-        if runner is not None:
-            await runner.cleanup()
-        _stop(stand_in)
+            if local_slack or local_mail:
+                stand_in = _start_stand_in(ports, token, local_slack, local_mail)
+                ports = await _stand_in_ports(stand_in, ports)
+            settings, _, _ = local_settings(settings, ports, token)
+            if local_slack:
+                _fresh_demo_database(settings)
+            await migrate.upgrade(settings.database_url)
+            components = bootstrap(settings)
+            if inbound_socket is not None and components.inbound and components.inbound.smtp:
+                components.inbound.smtp.listen_on(inbound_socket)
+            app_runner = web.AppRunner(create_app(components), access_log=None)
+            await app_runner.setup()
+            runner = app_runner  # from here on, cleaning up also disposes of the database
+            demo = None
+            if local_slack:
+                client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+                demo = await seed_demo(components.services, client)
+            await web.SockSite(runner, web_socket).start()
+            portals = [(p.subdomain, p.mode) for p in await list_portals(components.services)]
+            if demo is not None:  # a real workspace's database is where DATABASE_URL says
+                announce(settings)
+            print(banner(settings, ports, portals, demo, local_mail), flush=True)
+            await stop.wait()
+            print("\nstopping…", flush=True)
+        finally:
+            withdraw()
+            if runner is not None:
+                await runner.cleanup()
+            _stop(stand_in)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from typing import Any
@@ -28,14 +29,12 @@ async def serve(args: argparse.Namespace) -> None:
     if args.smtp_port is not None:
         emu.mail = await MailCatcher(port=args.smtp_port, reply_via=args.reply_smtp).start()
     await emu.start()
-    print(f"slackemu UI:      {emu.url}/", flush=True)
-    print(f"slackemu Web API: {emu.api_url}  (bot token {emu.bot_token})", flush=True)
-    if emu.mail is not None:
-        print(f"mail catcher:     {emu.mail.url}  (caught mail at {emu.url}/mail)", flush=True)
-    if emu.socket is not None:
-        print("delivering by:    Socket Mode (apps.connections.open)", flush=True)
-    elif emu.app_url:
-        print(f"delivering to:    {emu.app_url} (signed HTTP)", flush=True)
+    if args.print_ports:
+        # For a launcher that asked for port 0: one line it can read, and nothing more.
+        smtp_port = emu.mail.port if emu.mail is not None else None
+        print(json.dumps({"port": emu.port, "smtp_port": smtp_port}), flush=True)
+    else:
+        _print_addresses(emu)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -45,6 +44,17 @@ async def serve(args: argparse.Namespace) -> None:
     await emu.stop()
     if emu.mail is not None:
         await emu.mail.stop()
+
+
+def _print_addresses(emu: SlackEmu) -> None:
+    print(f"slackemu UI:      {emu.url}/", flush=True)
+    print(f"slackemu Web API: {emu.api_url}  (bot token {emu.bot_token})", flush=True)
+    if emu.mail is not None:
+        print(f"mail catcher:     {emu.mail.url}  (caught mail at {emu.url}/mail)", flush=True)
+    if emu.socket is not None:
+        print("delivering by:    Socket Mode (apps.connections.open)", flush=True)
+    elif emu.app_url:
+        print(f"delivering to:    {emu.app_url} (signed HTTP)", flush=True)
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -71,7 +81,12 @@ def _seed_file(path: str) -> dict[str, Any]:
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
     parser = argparse.ArgumentParser(prog="python -m slackemu", description=__doc__)
-    parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--port", type=int, default=3100, help="0 picks a free port")
+    parser.add_argument(
+        "--print-ports",
+        action="store_true",
+        help='print only {"port": …, "smtp_port": …} once listening (for --port 0)',
+    )
     parser.add_argument("--bot-token", default="xoxb-local")
     parser.add_argument("--signing-secret", default="local-signing-secret")
     parser.add_argument("--app-url", help="where signed HTTP requests are delivered")

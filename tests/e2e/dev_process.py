@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,24 +20,30 @@ STOP_SECONDS = 20
 LAST_LINE = "Ctrl-C stops everything."
 
 
-def unused_port() -> int:
-    """A port nobody listens on just now, for a `casebridge dev` child.
-
-    The one place the tests still name a port before a server binds it: `casebridge dev`
-    passes its ports to the processes it starts (the local Slack, the mail catcher) and to
-    PUBLIC_URL before any of them listens. Everything served in-process binds port 0.
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+ANY_PORTS = ("--port=0", "--slack-port=0", "--smtp-port=0")  # each picks a free port
 
 
 @dataclass(frozen=True)
-class DevPorts:
-    web: int
-    slack: int
-    smtp: int
-    inbound: int
+class DevRun:
+    """A running `casebridge dev`, as its banner tells where it is."""
+
+    banner: str
+
+    @property
+    def web(self) -> str:
+        """casebridge's own address (the portals' host), e.g. http://localhost:8080."""
+        return _address(self.banner, r"global code page\s+(http://\S+)/code")
+
+    @property
+    def slack(self) -> str:
+        """The local Slack stand-in's address (also where caught mail is shown)."""
+        return _address(self.banner, r"(http://127\.0\.0\.1:\d+)/mail")
+
+
+def _address(banner: str, pattern: str) -> str:
+    found = re.search(pattern, banner)
+    assert found, f"no {pattern!r} in the banner:\n{banner}"
+    return found.group(1)
 
 
 def clean_environment(**settings: str) -> dict[str, str]:
@@ -49,8 +55,10 @@ def clean_environment(**settings: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running_dev(folder: Path, ports: DevPorts, env: dict[str, str]) -> AsyncIterator[str]:
-    """Run `casebridge dev` in `folder` until the block ends; yields its start-up banner."""
+async def running_dev(
+    folder: Path, env: dict[str, str], ports: tuple[str, ...] = ANY_PORTS
+) -> AsyncIterator[DevRun]:
+    """Run `casebridge dev` in `folder` until the block ends; yields where it runs."""
     errors_path = folder / "stderr.log"
     with errors_path.open("wb") as errors:
         process = await asyncio.create_subprocess_exec(
@@ -58,10 +66,7 @@ async def running_dev(folder: Path, ports: DevPorts, env: dict[str, str]) -> Asy
             "-m",
             "bridge.cli",
             "dev",
-            f"--port={ports.web}",
-            f"--slack-port={ports.slack}",
-            f"--smtp-port={ports.smtp}",
-            f"--inbound-smtp-port={ports.inbound}",
+            *ports,
             cwd=folder,  # its .env (none) and its databases are the folder's
             env=env,
             stdout=asyncio.subprocess.PIPE,
@@ -77,7 +82,7 @@ async def running_dev(folder: Path, ports: DevPorts, env: dict[str, str]) -> Asy
                     if not line:
                         raise AssertionError("casebridge dev stopped:\n" + errors_path.read_text())
                     lines.append(line.decode().rstrip())
-            yield "\n".join(lines)
+            yield DevRun("\n".join(lines))
         finally:
             os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
             try:

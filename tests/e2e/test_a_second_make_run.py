@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.dev_process import DevPorts, clean_environment, running_dev, unused_port
+from tests.e2e.dev_process import ANY_PORTS, clean_environment, running_dev
 
 
 async def casebridge(folder: Path, *args: str) -> tuple[int, str, str]:
@@ -29,43 +29,42 @@ async def casebridge(folder: Path, *args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), errors.decode()
 
 
-def dev_args(ports: DevPorts) -> list[str]:
-    return [
-        "dev",
-        f"--port={ports.web}",
-        f"--slack-port={ports.slack}",
-        f"--smtp-port={ports.smtp}",
-        f"--inbound-smtp-port={ports.inbound}",
-    ]
+def port_of(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
 
 
 async def test_a_second_make_run_leaves_the_first_alone_and_the_cli_finds_it(
     tmp_path: Path,
 ) -> None:
-    ports = DevPorts(unused_port(), unused_port(), unused_port(), unused_port())
-    async with running_dev(tmp_path, ports, clean_environment()):
+    async with running_dev(tmp_path, clean_environment()) as first:
+        web = port_of(first.web)
         database = tmp_path / ".demo" / "casebridge.db"
         before = database.stat()
 
-        status, _, errors = await casebridge(tmp_path, *dev_args(ports))
+        status, _, errors = await casebridge(
+            tmp_path, "dev", f"--port={web}", "--slack-port=0", "--smtp-port=0"
+        )
         assert status == 2
-        assert f"port {ports.web} on 127.0.0.1 (casebridge) is not free" in errors
+        assert f"port {web} on 127.0.0.1 (casebridge) is not free" in errors
         assert "Traceback" not in errors
         after = database.stat()
         assert (after.st_ino, after.st_size) == (before.st_ino, before.st_size)  # untouched
 
         # Only the mail catcher's port is taken: that is the port named, and nothing starts.
-        others = DevPorts(unused_port(), unused_port(), ports.smtp, unused_port())
-        status, _, errors = await casebridge(tmp_path, *dev_args(others))
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            smtp = taken.getsockname()[1]
+            status, _, errors = await casebridge(
+                tmp_path, "dev", "--port=0", "--slack-port=0", f"--smtp-port={smtp}"
+            )
         assert status == 2
-        assert f"port {ports.smtp} on 127.0.0.1 (the mail catcher) is not free" in errors
-        assert "Traceback" not in errors and str(others.slack) not in errors
+        assert f"port {smtp} on 127.0.0.1 (the mail catcher) is not free" in errors
+        assert "Traceback" not in errors and "local Slack" not in errors
         assert database.stat().st_ino == before.st_ino
 
         # The first demo still works, and the CLI reads its database.
         async with (
             aiohttp.ClientSession() as http,
-            http.get(f"http://127.0.0.1:{ports.web}/p/acme") as page,
+            http.get(f"http://127.0.0.1:{web}/p/acme") as page,
         ):
             assert page.status == 200
         status, out, errors = await casebridge(tmp_path, "portal", "list")
@@ -74,7 +73,7 @@ async def test_a_second_make_run_leaves_the_first_alone_and_the_cli_finds_it(
         assert "using the running demo's database" in errors
         status, out, _ = await casebridge(tmp_path, "portal", "embed", "acme")
         assert status == 0
-        assert f"http://localhost:{ports.web}/p/acme" in out
+        assert f"{first.web}/p/acme" in out
     assert not (tmp_path / "casebridge.db").exists()  # the CLI created no stray database
 
     # With the demo stopped, the CLI says how to get a database instead of making an empty one.
@@ -87,8 +86,9 @@ async def test_a_second_make_run_leaves_the_first_alone_and_the_cli_finds_it(
 async def test_a_port_taken_by_anything_is_named_before_anything_starts(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         busy = taken.getsockname()[1]
-        ports = DevPorts(unused_port(), unused_port(), unused_port(), busy)
-        status, _, errors = await casebridge(tmp_path, *dev_args(ports))
+        status, _, errors = await casebridge(
+            tmp_path, "dev", *ANY_PORTS, f"--inbound-smtp-port={busy}"
+        )
     assert status == 2
     assert f"port {busy} on 127.0.0.1 (customers' email replies) is not free" in errors
     assert not (tmp_path / ".demo").exists()  # nothing created, nothing deleted

@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import artifact
-from tests.e2e.dev_process import DevPorts, clean_environment, running_dev, unused_port
+from tests.e2e.dev_process import clean_environment, running_dev
 
 SCREENSHOTS = os.environ.get("CASEBRIDGE_SCREENSHOTS")  # `make screenshots` sets docs/
 
@@ -36,10 +36,9 @@ class Demo:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    ports = DevPorts(unused_port(), unused_port(), unused_port(), unused_port())
     env = clean_environment(GRACE_PERIOD_SECONDS="3", SWEEP_INTERVAL_SECONDS="0.5")
-    async with running_dev(tmp_path, ports, env) as banner:
-        yield Demo(f"http://localhost:{ports.web}", f"http://127.0.0.1:{ports.slack}", banner)
+    async with running_dev(tmp_path, env) as run:
+        yield Demo(run.web, run.slack, run.banner)
 
 
 def _shot(name: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
@@ -41,24 +42,32 @@ class InboundSmtp:
         self.host, self.port, self.hostname = host, port, hostname
         self._handler = _Handler(receive)
         self._server: asyncio.Server | None = None
+        self._bound: socket.socket | None = None
+
+    def listen_on(self, bound: socket.socket) -> None:
+        """Serve on a socket bound already (by a launcher that had to know the port first)."""
+        self._bound = bound
+        self.host, self.port = bound.getsockname()[:2]
 
     async def start(self) -> None:
         """Bind and serve; port 0 picks a free port (read it back from `port`)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(
-                self._handler,
-                hostname=self.hostname,
-                data_size_limit=MAX_MESSAGE_BYTES,
-                enable_SMTPUTF8=True,
-                decode_data=False,
-                ident="casebridge inbound",
-            ),
-            self.host,
-            self.port,
-        )
+        if self._bound is not None:
+            self._server = await loop.create_server(self._session, sock=self._bound)
+        else:
+            self._server = await loop.create_server(self._session, self.host, self.port)
         self.port = int(self._server.sockets[0].getsockname()[1])
         log.info("receiving email over SMTP on %s:%d", self.host, self.port)
+
+    def _session(self) -> SMTP:
+        return SMTP(
+            self._handler,
+            hostname=self.hostname,
+            data_size_limit=MAX_MESSAGE_BYTES,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            ident="casebridge inbound",
+        )
 
     async def stop(self) -> None:
         """Stop accepting; a message being received is finished first (or the peer retries)."""
