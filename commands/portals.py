@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bridge.core.errors import NotAllowed
 from bridge.core.portals import Portal
 from bridge.core.routing import Mode, parse_mode
 from bridge.core.text import escape_mrkdwn
@@ -41,7 +42,9 @@ async def portal(ctx: CommandContext, caller: Caller, args: Args) -> Reply:
     verb = args.word(1)
     if verb not in VERBS:
         raise UsageError(f"`portal` takes one of {', '.join(VERBS)}")
-    if not caller.is_admin:
+    try:
+        await portal_services.require_admin(ctx.services, caller.user_id)
+    except NotAllowed:
         return refusal(
             f"Only admins can use `portal {verb}` (workspace admins and owners, or "
             "people listed in CASEBRIDGE_ADMINS)."

@@ -14,7 +14,6 @@ from bridge.slack.limits import SECTION_TEXT, cut, pack
 class Caller:
     user_id: str
     channel_id: str
-    is_admin: bool
 
 
 ChannelCheck = Callable[[str], Awaitable[str | None]]

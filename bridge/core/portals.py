@@ -1,15 +1,25 @@
-"""Portal rules: subdomains, statuses, languages."""
+"""Portal rules: who configures them, subdomains, statuses, languages."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from bridge.core.errors import InvalidInput
+from bridge.core.errors import InvalidInput, NotAllowed
 from bridge.core.routing import Mode
 
 LANGUAGES = ("en", "pt-BR", "fr", "es")
 _SUBDOMAIN_CHARS = re.compile(r"^[a-z0-9-]+$")
+
+
+def require_portal_admin(is_admin: bool, listed: bool) -> None:
+    """Portals are configured by workspace admins and owners, or people CASEBRIDGE_ADMINS lists."""
+    if not (is_admin or listed):
+        raise NotAllowed(
+            "only admins configure portals (workspace admins and owners, "
+            "or people listed in CASEBRIDGE_ADMINS)",
+            "admin_only",
+        )
 
 
 def subdomain_problems(text: str) -> list[str]:

@@ -1,4 +1,8 @@
-"""Creating and configuring portals (admins only, checked by the adapters that call these)."""
+"""Creating and configuring portals.
+
+People in Slack reach these only after `require_admin` (the rule is the core's); the writes
+themselves are also called by the operator's own tools (the CLI on the server, the demo).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,22 @@ from sqlalchemy.exc import IntegrityError
 
 from bridge.core.errors import InvalidInput, PortalNotFound
 from bridge.core.events import Event, PortalChanged, PortalCreated
-from bridge.core.portals import Portal, clean_language, clean_origins, clean_subdomain
+from bridge.core.portals import (
+    Portal,
+    clean_language,
+    clean_origins,
+    clean_subdomain,
+    require_portal_admin,
+)
 from bridge.core.routing import Mode
 from bridge.services.context import ServiceContext, commit
+
+
+async def require_admin(ctx: ServiceContext, user_id: str) -> None:
+    """NotAllowed (code `admin_only`) unless this Slack user may configure portals."""
+    async with ctx.db.read() as uow:
+        agent = await uow.agents.get(user_id)
+    require_portal_admin(agent is not None and agent.is_admin, user_id in ctx.policies.admins)
 
 
 async def create_portal(

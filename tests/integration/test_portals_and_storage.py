@@ -10,12 +10,29 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bridge.clock import FakeClock
-from bridge.core.errors import InvalidInput, PortalNotFound
+from bridge.core.errors import InvalidInput, NotAllowed, PortalNotFound
 from bridge.core.routing import Mode
+from bridge.services import agents as agent_services
 from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from storage.models import Base
 from storage.uow import Database
+
+
+async def test_only_admins_may_configure_portals_as_slack_last_said(ctx: ServiceContext) -> None:
+    await agent_services.ensure_agent(ctx, "UOWNER", "Olga", is_admin=True)
+    await agent_services.ensure_agent(ctx, "UBOB", "Bob")
+    await portal_services.require_admin(ctx, "UOWNER")
+    await portal_services.require_admin(ctx, "UADMIN")  # listed in CASEBRIDGE_ADMINS, unseen yet
+    for nobody in ("UBOB", "USTRANGER"):
+        with pytest.raises(NotAllowed) as refused:
+            await portal_services.require_admin(ctx, nobody)
+        assert refused.value.code == "admin_only"
+
+    # Slack says Olga is no longer an owner: her next command finds her refused.
+    await agent_services.ensure_agent(ctx, "UOWNER", "Olga", is_admin=False)
+    with pytest.raises(NotAllowed):
+        await portal_services.require_admin(ctx, "UOWNER")
 
 
 async def test_subdomains_are_unique_whatever_their_case(ctx: ServiceContext) -> None:

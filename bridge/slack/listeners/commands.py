@@ -24,8 +24,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Slack gives three seconds for the ack; users.info and the command's own work (a
         # channel check, a busy database) may take longer, so the answer comes afterwards.
         await ack()
-        agent = await deps.people.ensure(command["user_id"])
-        caller = Caller(command["user_id"], command.get("channel_id", ""), agent.is_admin)
+        await deps.people.ensure(command["user_id"])  # who they are now, admin or not, is stored
+        caller = Caller(command["user_id"], command.get("channel_id", ""))
         reply = await run_command(context, caller, command.get("text", ""))
         await respond(
             text=reply.text,
