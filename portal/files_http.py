@@ -19,6 +19,7 @@ from bridge.core.tokens import hash_token
 from bridge.services.attachments import attach_customer_file, customer_file
 from bridge.services.context import ServiceContext
 from portal.client_address import ClientAddresses
+from portal.i18n import human_size, translate
 from portal.limits import CustomerLimits
 
 CHUNK = 64 * 1024
@@ -80,7 +81,7 @@ class FileRoutes:
         while chunk := await part.read_chunk(CHUNK):
             data += chunk
             if len(data) > limit:  # counted as it arrives: Content-Length is not trusted
-                return self.errors(lang, {"file": "file_too_large"}, 413)
+                return self._refuse(lang, "file_too_large")
         try:
             sent = await attach_customer_file(self.ctx, token, part.filename or "file", bytes(data))
         except CaseNotFound:
@@ -88,7 +89,7 @@ class FileRoutes:
         except NotAllowed:
             return self.errors(lang, {"file": "ended"}, 409)
         except InvalidInput as refused:
-            return self.errors(lang, {"file": refused.code}, _STATUS.get(refused.code, 400))
+            return self._refuse(lang, refused.code)
         return web.json_response(
             {
                 "id": sent.attachment_id,
@@ -99,6 +100,17 @@ class FileRoutes:
                 "url": f"/files/{sent.attachment_id}",
             },
             status=201,
+        )
+
+    def _refuse(self, lang: str, code: str) -> web.Response:
+        """What was wrong with the file, in the customer's language; a limit says how much."""
+        limits = self.ctx.attachment_limits
+        most = {"file_too_large": limits.file_bytes, "case_files_full": limits.case_bytes}
+        if code not in most:
+            return self.errors(lang, {"file": code}, _STATUS.get(code, 400))
+        text = translate(lang, f"errors.{code}", max=human_size(lang, most[code]))
+        return web.json_response(
+            {"errors": {"file": text}, "codes": {"file": code}}, status=_STATUS[code]
         )
 
     async def download(self, request: web.Request) -> web.Response:

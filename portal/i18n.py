@@ -69,3 +69,17 @@ def translate(language: str, key: str, **values: object) -> str:
         fallback = fallback.get(part) if isinstance(fallback, dict) else None
     text = strings if isinstance(strings, str) else str(fallback or key)
     return text.format(**values) if values else text
+
+
+def human_size(language: str, size: int) -> str:
+    """`10 MB`, `1,5 Mo`: a byte count as the customer reads it (one decimal at most)."""
+    if size < 1024:
+        unit, number = "size.bytes", float(size)
+    elif size < 1024 * 1024:
+        unit, number = "size.kb", size / 1024
+    else:
+        unit, number = "size.mb", size / (1024 * 1024)
+    shown = f"{round(number, 1):g}"
+    if not language.startswith("en"):
+        shown = shown.replace(".", ",")
+    return translate(language, unit, n=shown)

@@ -169,6 +169,7 @@ class PortalSite:
                 "api": api,
                 "storageKey": f"casebridge:{key or 'code'}",
                 "maxMessage": MAX_MESSAGE_LENGTH,
+                "maxFileBytes": self.ctx.attachment_limits.file_bytes,
                 # The site whose widget frames this page keeps the token when we may not.
                 "embedHost": embed_host,
                 "strings": {k: v for k, v in catalog(lang).items() if k != "mail"},

@@ -324,7 +324,9 @@ function resume() {
 
 function startChat(token) {
   state.token = token;
-  setUpAttachments({ token: () => state.token, t, addMessage });
+  setUpAttachments({
+    token: () => state.token, t, addMessage, live: () => !state.ended, maxFileBytes: config.maxFileBytes,
+  });
   state.ended = false;
   show("chat");
   const socket = io("/chat", { auth: { token }, transports: ["websocket", "polling"] });

@@ -7,6 +7,7 @@ import io
 import aiohttp
 
 from portal.files_http import content_disposition
+from portal.i18n import human_size
 from tests.portal.conftest import Site
 from tests.portal.test_live_socket import open_chat
 
@@ -58,7 +59,13 @@ async def test_refusals_use_the_documented_error_shape(site: Site) -> None:
         big = form(PNG + b"\x00" * limit, "big.png")
         too_big = await http.post(f"{site.url}/files", data=big, headers=mine)
         assert too_big.status == 413
-        assert (await too_big.json())["codes"] == {"file": "file_too_large"}
+        answer = await too_big.json()
+        assert answer["codes"] == {"file": "file_too_large"}
+        # What was wrong and how much is allowed, in the customer's own language and units.
+        most = human_size("pt-BR", limit)
+        assert answer["errors"]["file"] == (
+            f"Este arquivo é grande demais: você pode enviar arquivos de até {most}."
+        )
 
         nobody = await http.post(f"{site.url}/files", data=form(PNG, "a.png"))
         assert nobody.status == 401
@@ -85,3 +92,10 @@ async def test_uploads_count_against_the_abuse_limits(site: Site) -> None:
                 assert (await sent.json())["codes"] == {"file": "rate_limited"}
                 assert int(sent.headers["Retry-After"]) >= 1
     assert answers == [201] * 10 + [429]  # ten a minute per case
+
+
+def test_sizes_read_in_the_customers_language() -> None:
+    assert human_size("en", 10 * 1024 * 1024) == "10 MB"
+    assert human_size("fr", 1536 * 1024) == "1,5 Mo"
+    assert human_size("es", 2048) == "2 KB"
+    assert human_size("pt-BR", 500) == "500 B"

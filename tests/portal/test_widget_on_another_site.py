@@ -14,6 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Frame, FrameLocator, P
 
 from bridge.core.events import CaseOpened, Event
 from bridge.services import casework
+from tests.files_in_browser import PDF, drop, paste_screenshot
 from tests.portal.conftest import Site
 
 
@@ -164,3 +165,30 @@ async def test_the_same_request_sent_again_returns_the_same_case_and_alerts_nobo
             f"{site.url}/transcript", headers={"Authorization": f"Bearer {answers[1]['token']}"}
         )
         assert transcript.status == 200
+
+
+async def test_files_go_from_the_widget_on_the_shop_too(
+    site: Site, customer: BrowserContext, shop: str
+) -> None:
+    page = await customer.new_page()
+    frame, inner = await open_widget(page, shop)
+    await frame.get_by_label("First name").fill("Ana")
+    await frame.get_by_label("Last name").fill("Lima")
+    await frame.get_by_label("Email").fill("ana@example.com")
+    await frame.get_by_label("Your question").fill("The parcel came broken")
+    await frame.get_by_role("button", name="Start chat").click()
+    await expect(frame.get_by_text("Waiting for an agent…")).to_be_visible()
+
+    # A screenshot pasted into the framed chat, then a PDF dropped on it, from the shop's page.
+    assert await paste_screenshot(inner)
+    await expect(frame.locator("#messages img.file-image")).to_be_visible()
+    await drop(inner, ("receipt.pdf", "application/pdf", PDF))
+    await expect(frame.locator("#messages a.file-link")).to_have_count(2)
+    await expect(frame.locator("#messages a.file-link").last).to_have_text("📎 receipt.pdf")
+    # Drawn from the bytes casebridge served the frame with the token the shop kept for it.
+    drawn = await frame.locator("#messages img.file-image").evaluate("i => i.naturalWidth")
+    assert drawn == 1
+
+    async with site.services.db.read() as uow:
+        kinds = [f.kind for f in await uow.attachments.of_case(1)]
+    assert kinds == ["image/png", "application/pdf"]
