@@ -9,7 +9,8 @@ from pathlib import Path
 from bridge.clock import Clock, SystemClock
 from bridge.core.attachments import AttachmentLimits
 from bridge.customer_updates import CustomerUpdates
-from bridge.files.store import LocalFileStore
+from bridge.files.locations import parse_files_url
+from bridge.files.store import FileStore, LocalFileStore, S3FileStore
 from bridge.mail.config import SmtpConfig
 from bridge.mail.delivering import MailDeliverer
 from bridge.mail.inbound.intakes import EmailIntakes
@@ -53,6 +54,18 @@ def pool_size_from(settings: Settings) -> PoolSize:
     )
 
 
+def file_store_from(settings: Settings) -> FileStore:
+    """FILES_URL's bucket when set, else the FILES_DIR directory."""
+    if not settings.files_url:
+        return LocalFileStore(Path(settings.files_dir))
+    key_id, secret = settings.files_access_key_id, settings.files_secret_access_key
+    return S3FileStore(
+        parse_files_url(settings.files_url),
+        key_id.get_secret_value() if key_id else None,
+        secret.get_secret_value() if secret else None,
+    )
+
+
 def bootstrap(
     settings: Settings,
     clock: Clock | None = None,
@@ -67,7 +80,7 @@ def bootstrap(
         clock=clock or SystemClock(),
         bus=EventBus(),
         policies=policies_from(settings),
-        files=LocalFileStore(Path(settings.files_dir)),
+        files=file_store_from(settings),
         attachment_limits=AttachmentLimits(settings.file_max_bytes, settings.case_files_max_bytes),
     )
     # Without an explicit push, the portal's Socket.IO server is plugged in when it is attached.

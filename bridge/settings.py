@@ -7,10 +7,11 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.core.text import clean_email
+from bridge.files.locations import parse_files_url
 from bridge.mail.config import ImapConfig, SmtpConfig, split_host_port
 
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(5.0, gt=0)
     max_codes_per_agent: int = Field(8, gt=0)
     files_dir: str = Field("./casebridge-files", description="where customers' files are kept")
+    # An S3-compatible bucket instead of FILES_DIR (several workers on several machines).
+    files_url: str | None = Field(None, description="s3://bucket/prefix?endpoint=…&region=…")
+    files_access_key_id: SecretStr | None = None
+    files_secret_access_key: SecretStr | None = None
     file_max_bytes: int = Field(10 * 1024 * 1024, gt=0, le=1024**3, description="per file")
     case_files_max_bytes: int = Field(50 * 1024 * 1024, gt=0, description="all files of one case")
     outbox_retention_days: float = Field(
@@ -144,6 +149,26 @@ class Settings(BaseSettings):
             except ValueError as problem:
                 raise ValueError(f"'{value}' {problem}") from None
         return value
+
+    @field_validator("files_url")
+    @classmethod
+    def _files_url(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_files_url(value)
+            except ValueError as problem:
+                raise ValueError(f"'{_redact(value)}' {problem}") from None
+        return value or None
+
+    @model_validator(mode="after")
+    def _files_credentials(self) -> Settings:
+        if (self.files_access_key_id is None) != (self.files_secret_access_key is None):
+            raise ValueError(
+                "FILES_ACCESS_KEY_ID and FILES_SECRET_ACCESS_KEY are set together or not at all"
+            )
+        if self.files_access_key_id is not None and not self.files_url:
+            raise ValueError("FILES_ACCESS_KEY_ID is set but FILES_URL is not")
+        return self
 
     @field_validator("mail_from")
     @classmethod

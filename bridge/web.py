@@ -162,6 +162,8 @@ def create_app(components: Components) -> web.Application:
 
     async def dispose_database(_app: web.Application) -> AsyncIterator[None]:
         yield
+        if components.services.files is not None:
+            await components.services.files.close()
         await components.db.dispose()
 
     # Registered first so it is cleaned up last, after everything that still uses the database.

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bridge.core.attachments import AttachmentLimits, clean_file_name, judge_attachment
 from bridge.core.errors import InvalidInput
 from bridge.files.sniff import sniff_kind
-from bridge.files.store import LocalFileStore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 56
 LIMITS = AttachmentLimits(file_bytes=100, case_bytes=150)
@@ -47,18 +44,3 @@ def test_file_names_lose_paths_and_control_characters() -> None:
     assert clean_file_name("a\u202ecod.exe\x00") == "acod.exe"
     assert clean_file_name("..") == "file"
     assert len(clean_file_name("x" * 500 + ".png")) == 200
-
-
-async def test_the_local_store_keeps_deletes_and_stays_in_its_directory(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path / "files")
-    key = await store.put("case-7", PNG)
-    assert key.startswith("case-7/") and await store.get(key) == PNG
-    other = await store.put("case-7", PNG)
-    assert other != key  # keys are never guessed from names or reused
-    await store.delete(key)
-    await store.delete(key)  # already gone: nothing happens
-    with pytest.raises(FileNotFoundError):
-        await store.get(key)
-    with pytest.raises(FileNotFoundError):
-        await store.get("../outside")
-    assert not list((tmp_path / "files").rglob("*.part"))
