@@ -9,6 +9,7 @@ from pathlib import Path
 from bridge.clock import Clock, SystemClock
 from bridge.core.attachments import AttachmentLimits
 from bridge.customer_updates import CustomerUpdates
+from bridge.files.links import FileLinks
 from bridge.files.locations import parse_files_url
 from bridge.files.store import FileStore, LocalFileStore, S3FileStore
 from bridge.mail.config import SmtpConfig
@@ -92,7 +93,12 @@ def bootstrap(
     mail = None
     if settings.smtp_url:
         sender = SmtpSender(SmtpConfig.from_url(settings.smtp_url.get_secret_value()))
-        mail = MailDeliverer(services, sender, settings.mail_from, settings.public_url, delivery)
+        links = FileLinks.of(
+            settings.file_link_key, settings.file_link_seconds, settings.public_url
+        )
+        mail = MailDeliverer(
+            services, sender, settings.mail_from, settings.public_url, delivery, links
+        )
         services.bus.staging.append(MailOutbox(services.clock))
         services.bus.published.append(mail.on_events)
     inbound = None

@@ -28,6 +28,17 @@ def portal_url(public_url: str, subdomain: str) -> str:
     return f"{public_url.rstrip('/')}/p/{subdomain}"
 
 
+def portal_origin(public_url: str, subdomain: str | None) -> str:
+    """Where a portal's own routes (files, transcript) are reached, without a trailing slash."""
+    wildcard = _wildcard(public_url)
+    if wildcard and subdomain:
+        scheme, host = wildcard
+        return f"{scheme}://{subdomain}.{host}"
+    if wildcard:
+        return f"{wildcard[0]}://{wildcard[1]}"
+    return public_url.rstrip("/")
+
+
 def code_page_url(public_url: str) -> str:
     """The global code page; under a wildcard PUBLIC_URL it lives on the bare host."""
     wildcard = _wildcard(public_url)

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     files_url: str | None = Field(None, description="s3://bucket/prefix?endpoint=…&region=…")
     files_access_key_id: SecretStr | None = None
     files_secret_access_key: SecretStr | None = None
+    # Emailed file links: signed with this (default: derived from the Slack secrets), for so long.
+    file_link_secret: SecretStr | None = None
+    file_link_seconds: int = Field(7 * 24 * 3600, gt=0, le=90 * 24 * 3600)
     file_max_bytes: int = Field(10 * 1024 * 1024, gt=0, le=1024**3, description="per file")
     case_files_max_bytes: int = Field(50 * 1024 * 1024, gt=0, description="all files of one case")
     outbox_retention_days: float = Field(
@@ -219,6 +222,14 @@ class Settings(BaseSettings):
         secret = self.slack_signing_secret or self.slack_app_token or self.slack_bot_token
         shared = secret.get_secret_value() if secret else "local"
         return hashlib.sha256(b"casebridge-portal:" + shared.encode()).digest()
+
+    @property
+    def file_link_key(self) -> bytes:
+        """What signs file links: FILE_LINK_SECRET, else a key of its own from the portal's."""
+        if self.file_link_secret is not None:
+            chosen = self.file_link_secret.get_secret_value().encode()
+            return hashlib.sha256(b"casebridge-file-links:" + chosen).digest()
+        return hashlib.sha256(b"casebridge-file-links:" + self.portal_key).digest()
 
     @property
     def admins(self) -> frozenset[str]:

@@ -16,11 +16,18 @@ from aiohttp import BodyPartReader, web
 from bridge.core.attachments import INLINE_KINDS
 from bridge.core.errors import CaseNotFound, InvalidInput, NotAllowed
 from bridge.core.tokens import hash_token
-from bridge.services.attachments import attach_customer_file, customer_file
+from bridge.files.links import FileLinks
+from bridge.services.attachments import (
+    attach_customer_file,
+    customer_file,
+    file_bytes,
+    linked_file,
+)
 from bridge.services.context import ServiceContext
 from portal.client_address import ClientAddresses
 from portal.i18n import human_size, translate
 from portal.limits import CustomerLimits
+from storage.repositories.attachments import StoredAttachment
 
 CHUNK = 64 * 1024
 FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
@@ -43,7 +50,7 @@ def content_disposition(name: str, inline: bool) -> str:
 
 
 class FileRoutes:
-    """POST /files and GET /files/{id} for the customer's page."""
+    """POST /files and GET /files/{id} for the customer's page; GET /files/{id}/{expires}/{sig}."""
 
     def __init__(
         self,
@@ -52,9 +59,10 @@ class FileRoutes:
         language: Language,
         limits: CustomerLimits,
         addresses: ClientAddresses,
+        links: FileLinks | None = None,
     ) -> None:
         self.ctx, self.errors, self.language = ctx, errors, language
-        self.limits, self.addresses = limits, addresses
+        self.limits, self.addresses, self.links = limits, addresses, links
 
     async def upload(self, request: web.Request) -> web.Response:
         """One file, multipart field `file`, into the token's case."""
@@ -113,6 +121,27 @@ class FileRoutes:
             {"errors": {"file": text}, "codes": {"file": code}}, status=_STATUS[code]
         )
 
+    async def linked(self, request: web.Request) -> web.Response:
+        """A file by a signed, expiring link (from an email or the transcript): no token."""
+        try:
+            attachment_id = int(request.match_info["attachment_id"])
+            expires = int(request.match_info["expires"])
+        except ValueError:
+            return web.json_response({"error": "unknown_file"}, status=404)
+        if self.links is None or not self.links.valid(
+            attachment_id, expires, request.match_info["signature"]
+        ):
+            return web.json_response({"error": "unknown_file"}, status=404)
+        try:
+            found, language = await linked_file(self.ctx, attachment_id)
+            if FileLinks.expired(expires, self.ctx.clock.now()):
+                text = translate(language, "errors.link_expired")
+                return web.Response(status=410, text=text, headers=_SAFE)
+            content = await file_bytes(self.ctx, found)
+        except (InvalidInput, FileNotFoundError):
+            return web.json_response({"error": "unknown_file"}, status=404)
+        return _serve(found, content)
+
     async def download(self, request: web.Request) -> web.Response:
         """A file of the token's own case, served so that it cannot run script."""
         token = _bearer(request)
@@ -124,14 +153,25 @@ class FileRoutes:
             )
         except (CaseNotFound, InvalidInput, ValueError, FileNotFoundError):
             return web.json_response({"error": "unknown_file"}, status=404)
-        return web.Response(
-            body=content,
-            content_type=found.kind,
-            headers={
-                "Content-Disposition": content_disposition(found.name, found.kind in INLINE_KINDS),
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": FILE_CSP,
-                "Cache-Control": "private, no-store",
-                "Cross-Origin-Resource-Policy": "same-origin",
-            },
-        )
+        return _serve(found, content)
+
+
+# What every answer with a file's bytes (or about them) carries: it is never taken for a page
+# of ours, runs nothing, and is kept by no shared cache nor named in a Referer.
+_SAFE = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": FILE_CSP,
+    "Cache-Control": "private, no-store",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _serve(found: StoredAttachment, content: bytes) -> web.Response:
+    """The file's bytes as the type they were sniffed as, named safely."""
+    disposition = content_disposition(found.name, found.kind in INLINE_KINDS)
+    return web.Response(
+        body=content,
+        content_type=found.kind,
+        headers={"Content-Disposition": disposition, **_SAFE},
+    )

@@ -27,9 +27,11 @@ from bridge.core.errors import (
 )
 from bridge.core.portals import LANGUAGES, Portal
 from bridge.core.text import MAX_EMAIL_LENGTH, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH
+from bridge.files.links import FileLinks
 from bridge.http_body import read_capped
 from bridge.links import portal_url, subdomain_of_host
 from bridge.services import customer
+from bridge.services.attachments import case_files
 from bridge.services.context import ServiceContext
 from bridge.services.customer import customers_gone
 from bridge.services.intake import NewCase, open_case
@@ -44,7 +46,7 @@ from portal.limits import CustomerLimits
 from portal.live import ChatNamespace, SocketPush
 from portal.origins import Origins
 from portal.schemas import NewCaseBody, field_problems
-from portal.transcript import transcript
+from portal.transcript import LinkedFile, transcript
 from portal.websocket import without_deflate
 from portal.workers import LocalSockets, PortalChanges, SharedSockets, socket_manager
 
@@ -81,6 +83,7 @@ class PortalSite:
         self.ctx, self.public_url, self.limits = ctx, public_url, limits
         self.addresses, self.agent_ids = addresses, agent_ids
         self.templates = _templates()
+        self.file_links: FileLinks | None = None  # the transcript's links to files
 
     # --- helpers -----------------------------------------------------------------------
     def _language(self, request: web.Request, default: str) -> str:
@@ -276,8 +279,16 @@ class PortalSite:
         portal = await views.portal(self.ctx, view.case.portal_id)
         company = (portal.brand_name or portal.company) if portal else "casebridge"
         lang = view.case.language
+        files: list[LinkedFile] = []
+        if self.file_links is not None:
+            now = self.ctx.clock.now()
+            where = portal.subdomain if portal else None
+            files = [
+                LinkedFile(f, self.file_links.link(f.id, where, now))
+                for f in await case_files(self.ctx, view.case.id)
+            ]
         return web.Response(
-            text=transcript(view, company, lang),
+            text=transcript(view, company, lang, files),
             content_type="text/plain",
             charset="utf-8",
             headers={
@@ -426,9 +437,14 @@ def attach(app: web.Application, ctx: ServiceContext, settings: Settings) -> Soc
     app.router.add_get("/code", site.code_page)
     app.router.add_post("/code/cases", site.open_case)
     app.router.add_get("/transcript", site.transcript)
-    files = FileRoutes(ctx, site._errors, site._language, limits, addresses)
+    links = FileLinks.of(settings.file_link_key, settings.file_link_seconds, public_url)
+    site.file_links = links
+    files = FileRoutes(ctx, site._errors, site._language, limits, addresses, links)
     app.router.add_post("/files", files.upload)
     app.router.add_get("/files/{attachment_id:[0-9]+}", files.download)
+    app.router.add_get(
+        "/files/{attachment_id:[0-9]+}/{expires:[0-9]+}/{signature:[A-Za-z0-9_-]+}", files.linked
+    )
     app.router.add_get("/portal/vendor/{name}", site.vendor)
     app.router.add_static("/portal/static/", HERE / "static")
 

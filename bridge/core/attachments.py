@@ -48,3 +48,12 @@ def judge_attachment(kind: str | None, size: int, case_total: int, limits: Attac
         unwanted = f"of this kind ({kind or 'unknown'}) is not accepted"
         raise InvalidInput("file", unwanted, "file_type")
     return kind
+
+
+def plain_file_name(name: str) -> str:
+    """A file name to put in plain text beside its link (an email, the transcript).
+
+    Cleaned again (no path, so no `scheme://`; no line breaks, no bidi tricks), and no `<…>`
+    that a mail client could take for the brackets around a link.
+    """
+    return clean_file_name(name).replace("<", "‹").replace(">", "›")

@@ -6,7 +6,9 @@ customer reads the same voice on the page and in their inbox. HTML is autoescape
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
@@ -14,7 +16,8 @@ from functools import partial
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from portal.i18n import translate
+from bridge.core.attachments import plain_file_name
+from portal.i18n import human_size, translate
 
 _templates = Environment(
     loader=PackageLoader("bridge.mail", "templates"),
@@ -33,6 +36,27 @@ class Envelope:
     to_address: str
     reference: str
     message_key: str  # stable per outbox item: the same email keeps the same Message-ID
+
+
+@dataclass(frozen=True)
+class MailFile:
+    """A case's file as an email lists it: its name, size and a link that expires."""
+
+    name: str
+    size: int
+    url: str
+    expires: datetime
+
+
+def _files(language: str, files: Sequence[MailFile]) -> dict[str, object]:
+    """What the templates' file list needs; names made safe for plain text too."""
+    listed = [
+        {"name": plain_file_name(f.name), "size": human_size(language, f.size), "url": f.url}
+        for f in files
+    ]
+    until = min((f.expires for f in files), default=None)
+    shown = until.strftime("%Y-%m-%d %H:%M UTC") if until else ""
+    return {"files": listed, "files_until": shown}
 
 
 def reply_to(mail_from: str, reference: str) -> str:
@@ -77,12 +101,23 @@ def _message(
 
 
 def request_received(
-    envelope: Envelope, *, language: str, company: str, question: str
+    envelope: Envelope,
+    *,
+    language: str,
+    company: str,
+    question: str,
+    files: Sequence[MailFile] = (),
 ) -> EmailMessage:
-    """To the customer: their chat became a support request; what they asked."""
+    """To the customer: their chat became a support request; what they asked, their files."""
     subject = translate(language, "mail.received_subject", ref=envelope.reference)
     return _message(
-        envelope, language, subject, "request_received", company=company, question=question
+        envelope,
+        language,
+        subject,
+        "request_received",
+        company=company,
+        question=question,
+        **_files(language, files),
     )
 
 
@@ -96,9 +131,16 @@ def agent_reply(
 
 
 def unseen_reply(
-    envelope: Envelope, *, language: str, company: str, agent: str, body: str, chat_url: str
+    envelope: Envelope,
+    *,
+    language: str,
+    company: str,
+    agent: str,
+    body: str,
+    chat_url: str,
+    files: Sequence[MailFile] = (),
 ) -> EmailMessage:
-    """To the customer: what an agent wrote after they left the chat, with the way back."""
+    """To the customer: what an agent wrote after they left the chat, the way back, the files."""
     subject = translate(language, "mail.unseen_subject", agent=agent, ref=envelope.reference)
     return _message(
         envelope,
@@ -109,6 +151,7 @@ def unseen_reply(
         agent=agent,
         body=body,
         chat_url=chat_url,
+        **_files(language, files),
     )
 
 

@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from bridge.core.cases import Case, CaseType
+from bridge.files.links import FileLinks
 from bridge.links import portal_url, slack_message_link
 from bridge.mail import compose
 from bridge.mail.outbox_writer import EMAIL, SEND
@@ -28,10 +29,27 @@ class MailDeliverer(OutboxDeliverer):
         mail_from: str,
         public_url: str,
         policy: DeliveryPolicy | None = None,
+        links: FileLinks | None = None,
     ) -> None:
         super().__init__(services.db, services.clock, {SEND: send_mail}, policy)
         self.services = services
         self.sender, self.mail_from, self.public_url = sender, mail_from, public_url
+        self.links = links
+
+
+async def _files(
+    d: MailDeliverer, uow: UnitOfWork, case: Case, subdomain: str | None
+) -> list[compose.MailFile]:
+    """The case's files with links that work without the token, for a limited time."""
+    if d.links is None:
+        return []
+    now = d.services.clock.now()
+    files = []
+    for found in await uow.attachments.of_case(case.id):
+        if found.storage_key and found.name:
+            link = d.links.link(found.id, subdomain, now)
+            files.append(compose.MailFile(found.name, found.size, link.url, link.expires))
+    return files
 
 
 async def _compose(
@@ -45,9 +63,14 @@ async def _compose(
     customer = compose.Envelope(
         d.mail_from, case.customer.full_name, case.customer.email, case.reference, key
     )
+    subdomain = portal.subdomain if portal else None
     if payload["template"] == "received":
         return compose.request_received(
-            customer, language=case.language, company=company, question=case.question or "—"
+            customer,
+            language=case.language,
+            company=company,
+            question=case.question or "—",
+            files=await _files(d, uow, case, subdomain),
         )
     if payload["template"] in ("reply", "unseen"):
         messages = {m.id: m for m in await uow.cases.messages(case.id)}
@@ -72,6 +95,7 @@ async def _compose(
             agent=message.author,
             body=message.text,
             chat_url=url,
+            files=await _files(d, uow, case, subdomain),
         )
     agent = await uow.agents.get(payload["agent"])
     if agent is None or not agent.email:

@@ -90,3 +90,26 @@ async def record_slack_upload(db: Database, attachment_id: int, file_id: str, ur
     async with db.uow() as uow:
         await uow.attachments.set_slack_upload(attachment_id, file_id, url)
         await uow.commit()
+
+
+async def case_files(ctx: ServiceContext, case_id: int) -> list[StoredAttachment]:
+    """A case's files that still have their bytes, oldest first (emails, the transcript)."""
+    async with ctx.db.read() as uow:
+        return [f for f in await uow.attachments.of_case(case_id) if f.storage_key and f.name]
+
+
+async def linked_file(ctx: ServiceContext, attachment_id: int) -> tuple[StoredAttachment, str]:
+    """A file a signed link names, and its case's language; unknown once the case is deleted."""
+    async with ctx.db.read() as uow:
+        found = await uow.attachments.get(attachment_id)
+        case = await uow.cases.get(found.case_id) if found else None
+    if found is None or not found.storage_key or case is None or case.deleted:
+        raise InvalidInput("file", "no such file", "unknown_file")
+    return found, case.language
+
+
+async def file_bytes(ctx: ServiceContext, found: StoredAttachment) -> bytes:
+    """The bytes of a file (FileNotFoundError if the store lost them)."""
+    if ctx.files is None:
+        raise InvalidInput("file", "attachments are not enabled here", "files_disabled")
+    return await ctx.files.get(found.storage_key)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.core.attachments import AttachmentLimits, clean_file_name, judge_attachment
+from bridge.core.attachments import (
+    AttachmentLimits,
+    clean_file_name,
+    judge_attachment,
+    plain_file_name,
+)
 from bridge.core.errors import InvalidInput
 from bridge.files.sniff import sniff_kind
 
@@ -44,3 +49,10 @@ def test_file_names_lose_paths_and_control_characters() -> None:
     assert clean_file_name("a\u202ecod.exe\x00") == "acod.exe"
     assert clean_file_name("..") == "file"
     assert len(clean_file_name("x" * 500 + ".png")) == 200
+
+
+def test_a_name_in_plain_text_never_reads_as_a_link_nor_as_markup() -> None:
+    assert plain_file_name("a<b>c.png") == "a‹b›c.png"
+    assert plain_file_name("see https://evil.example/pay.pdf") == "pay.pdf"  # no path, no URL
+    assert plain_file_name("line\r\nBcc: x@y.z.txt") == "lineBcc: x@y.z.txt"
+    assert plain_file_name("zero\u200bwidth\u202e.txt") == "zerowidth.txt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
@@ -60,3 +61,27 @@ def test_an_agents_alert_links_to_slack_only_when_there_is_a_link() -> None:
     assert "Open it in Slack: https://slack.test/archives/C1/p1" in part(with_link, "plain")
     assert "Open it in Slack" not in part(without, "plain") + part(without, "html")
     assert with_link["Subject"] == "[casebridge] New chat CB-7 from Ana"
+
+
+def test_file_names_are_text_in_html_and_never_a_link_or_a_new_line_in_plain_text() -> None:
+    until = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    hostile = compose.MailFile(
+        'pay now http://phish.example"><script>x()</script>\r\nBcc: all@acme.test.pdf',
+        2048,
+        "https://acme.test/files/7/1796000000/c2ln",
+        until,
+    )
+    mail = compose.request_received(
+        envelope(), language="fr", company="Acme", question="?", files=[hostile]
+    )
+    html, plain = part(mail, "html"), part(mail, "plain")
+    assert "<script>" not in html and "http://phish" not in html
+    assert "http://phish" not in plain and "\nBcc:" not in plain.replace("\r\n", "\n")
+    assert '<a href="https://acme.test/files/7/1796000000/c2ln">' in html
+    assert "(2 Ko)" in plain and "Ces liens fonctionnent jusqu'au 2026-12-01 09:30 UTC." in plain
+
+
+def test_an_email_without_files_says_nothing_about_files() -> None:
+    mail = compose.request_received(envelope(), language="en", company="Acme", question="?")
+    assert "Files in this conversation" not in part(mail, "plain")
+    assert "Files in this conversation" not in part(mail, "html")
