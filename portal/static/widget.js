@@ -78,11 +78,17 @@
     button.type = "button";
     button.textContent = settings.label;
     button.setAttribute("aria-expanded", "false");
-    button.addEventListener("click", function () {
+    function show(open) {
       if (!frame.src) frame.src = settings.url + "&host=" + encodeURIComponent(location.origin);
-      frame.hidden = !frame.hidden;
+      frame.hidden = !open;
       button.textContent = frame.hidden ? settings.label : settings.close;
       button.setAttribute("aria-expanded", String(!frame.hidden));
+    }
+    button.addEventListener("click", function () { show(frame.hidden); });
+    // A file dragged onto the launcher opens the chat, to be dropped there (the frame takes it).
+    button.addEventListener("dragenter", function (event) {
+      var types = event.dataTransfer ? Array.prototype.slice.call(event.dataTransfer.types) : [];
+      if (frame.hidden && types.indexOf("Files") !== -1) show(true);
     });
     listen(frame);
     root.append(style, frame, button);

@@ -192,3 +192,26 @@ async def test_files_go_from_the_widget_on_the_shop_too(
     async with site.services.db.read() as uow:
         kinds = [f.kind for f in await uow.attachments.of_case(1)]
     assert kinds == ["image/png", "application/pdf"]
+
+
+async def test_a_file_dragged_onto_the_launcher_opens_the_chat_to_drop_it_in(
+    customer: BrowserContext, shop: str
+) -> None:
+    page = await customer.new_page()
+    await page.goto(shop)
+    chat = page.locator("iframe[title='Chat with us']")
+    await expect(chat).to_be_hidden()
+    await page.evaluate(
+        """() => {
+          const launcher = document.querySelector("[data-casebridge-widget]").shadowRoot
+            .querySelector("button");
+          const carried = new DataTransfer();
+          carried.items.add(new File(["%PDF-1.4"], "receipt.pdf", { type: "application/pdf" }));
+          const dragged = new DragEvent("dragenter", { dataTransfer: carried, bubbles: true });
+          launcher.dispatchEvent(dragged);
+        }"""
+    )
+    await expect(chat).to_be_visible()
+    await expect(page.get_by_role("button", name="Close")).to_have_attribute(
+        "aria-expanded", "true"
+    )
