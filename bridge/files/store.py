@@ -11,7 +11,8 @@ import asyncio
 import os
 import re
 import secrets
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -152,34 +153,50 @@ class S3FileStore:
                 self._stack = stack
             return self._client
 
+    @contextmanager
+    def _failing_as_os_errors(self, doing: str, key: str) -> Iterator[None]:
+        """The store's trouble (server away, bucket gone, access refused) as an OSError, as a
+        full disk would be for the local store; a missing object as FileNotFoundError."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except ClientError as refused:
+            code = str(refused.response.get("Error", {}).get("Code", ""))
+            if code in ("NoSuchKey", "404"):
+                raise FileNotFoundError(key) from None
+            raise OSError(f"S3 {doing} {key} refused: {code or 'error'}") from refused
+        except BotoCoreError as trouble:
+            raise OSError(f"S3 {doing} {key} failed: {type(trouble).__name__}") from trouble
+
     async def put(self, prefix: str, content: bytes) -> str:
         """Store `content` under a fresh random key below `prefix` (one PUT: whole or nothing)."""
         key = new_key(prefix)
         s3 = await self._s3()
-        await s3.put_object(
-            Bucket=self.location.bucket,
-            Key=self._name(key),
-            Body=content,
-            ContentType="application/octet-stream",
-        )
+        with self._failing_as_os_errors("put", key):
+            await s3.put_object(
+                Bucket=self.location.bucket,
+                Key=self._name(key),
+                Body=content,
+                ContentType="application/octet-stream",
+            )
         return key
 
     async def get(self, key: str) -> bytes:
         """The bytes under `key`."""
         name = self._name(key)
         s3 = await self._s3()
-        try:
+        with self._failing_as_os_errors("get", key):
             answer = await s3.get_object(Bucket=self.location.bucket, Key=name)
-        except s3.exceptions.NoSuchKey:
-            raise FileNotFoundError(key) from None
-        async with answer["Body"] as body:
-            return bytes(await body.read())
+            async with answer["Body"] as body:
+                return bytes(await body.read())
 
     async def delete(self, key: str) -> None:
         """Remove `key`'s object (S3 answers the same whether or not it was there)."""
         name = self._name(key)
         s3 = await self._s3()
-        await s3.delete_object(Bucket=self.location.bucket, Key=name)
+        with self._failing_as_os_errors("delete", key):
+            await s3.delete_object(Bucket=self.location.bucket, Key=name)
 
     async def close(self) -> None:
         """Close the client and its connections."""

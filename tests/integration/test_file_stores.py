@@ -14,6 +14,9 @@ import pytest
 from bridge.bootstrap import file_store_from
 from bridge.files.locations import parse_files_url
 from bridge.files.store import FileStore, LocalFileStore, S3FileStore
+from bridge.services.attachments import attach_customer_file
+from bridge.services.casework import delete_case
+from bridge.services.customer import end_chat
 from bridge.settings import ConfigError, Settings, load_settings
 from storage.uow import Database
 from tests.portal.conftest import running_site
@@ -120,6 +123,48 @@ async def test_customers_files_go_to_the_bucket_through_the_portal(
             assert await back.read() == PNG
     (name,) = await s3.names(bucket)
     assert name.startswith("cb/case-1/")
+
+
+async def test_a_store_in_trouble_fails_as_the_disk_would_with_an_os_error(
+    s3: S3Server, tmp_path: Path
+) -> None:
+    gone = s3_store(s3, "no-such-bucket-here")
+    away = S3FileStore(
+        parse_files_url("s3://files?endpoint=http://127.0.0.1:9&region=eu-west-1"), "k", "s"
+    )
+    try:
+        for store in (gone, away):
+            with pytest.raises(OSError, match=r"S3 put case-1/\S+ (refused: NoSuchBucket|failed)"):
+                await store.put("case-1", PNG)
+            with pytest.raises(OSError):
+                await store.get("case-1/" + "a" * 24)
+            with pytest.raises(OSError):
+                await store.delete("case-1/" + "a" * 24)
+    finally:
+        await gone.close()
+        await away.close()
+
+
+async def test_deleting_a_case_while_the_bucket_is_away_still_erases_it(
+    s3: S3Server, db: Database, database_url: str
+) -> None:
+    bucket = await s3.new_bucket()
+    async with running_site(
+        database_url,
+        files_url=s3.url(bucket),
+        files_access_key_id=KEY_ID,
+        files_secret_access_key=SECRET,
+    ) as site:
+        chat = await open_chat(site)
+        ctx = site.services
+        await attach_customer_file(ctx, chat["token"], "a.png", PNG)
+        await end_chat(ctx, chat["token"])
+        # The bucket goes away between the upload and the deletion (a lost bucket, a revoked key).
+        ctx.files.location = parse_files_url(s3.url("no-such-bucket-here"))
+        await delete_case(ctx, 1, "UBOB", is_admin=True)  # logged, not raised
+        async with ctx.db.read() as uow:
+            assert (await uow.cases.get(1)).deleted
+            assert await uow.attachments.of_case(1) == []
 
 
 async def test_the_secret_key_is_in_no_repr_and_no_log_line(
