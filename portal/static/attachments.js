@@ -151,25 +151,27 @@ export function setUpAttachments(chat) {
     send(files);
   });
 
-  // Dropping files onto the chat; the chat says it will take them while they hover.
+  // Dropping files anywhere on the page (in the widget, the frame is the chat): a file let go
+  // beside the chat must not make the browser leave the page to show it. The chat is outlined
+  // while files hover.
   const zone = $("chat");
   let depth = 0;
   const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
-  zone.addEventListener("dragenter", (event) => {
+  document.addEventListener("dragenter", (event) => {
     if (!chat.live() || !carriesFiles(event)) return;
     depth += 1;
     zone.classList.add("dropping");
   });
-  zone.addEventListener("dragover", (event) => {
+  document.addEventListener("dragover", (event) => {
     if (!chat.live() || !carriesFiles(event)) return;
     event.preventDefault(); // without it the browser opens the file instead
     event.dataTransfer.dropEffect = "copy";
   });
-  zone.addEventListener("dragleave", () => {
+  document.addEventListener("dragleave", () => {
     depth = Math.max(0, depth - 1);
     if (!depth) zone.classList.remove("dropping");
   });
-  zone.addEventListener("drop", (event) => {
+  document.addEventListener("drop", (event) => {
     depth = 0;
     zone.classList.remove("dropping");
     if (!chat.live()) return;

@@ -80,6 +80,16 @@ async def test_an_image_waits_as_a_thumbnail_and_lands_inline(
     await expect(page.locator("#messages img.file-image")).to_be_visible()
 
 
+async def test_a_file_let_go_beside_the_chat_is_sent_not_opened_by_the_browser(
+    site: Site, customer: BrowserContext
+) -> None:
+    page = await customer.new_page()
+    await start_chat(page, site.portal("acme"), "Missed the box")
+    dropped = await drop(page, ("receipt.pdf", "application/pdf", PDF), on="header h1")
+    assert dropped["accepted"] and dropped["taken"]  # the page kept it: no navigation
+    await expect(page.locator("#messages a.file-link")).to_have_text("📎 receipt.pdf")
+
+
 async def test_a_cancelled_upload_sends_nothing(site: Site, customer: BrowserContext) -> None:
     page = await customer.new_page()
     await start_chat(page, site.portal("acme"), "Wrong file")
