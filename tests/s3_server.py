@@ -13,9 +13,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiobotocore.session import ClientCreatorContext, get_session
-from types_aiobotocore_s3 import S3Client
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
 
 KEY_ID, SECRET = "casebridge-test", "s3cr3t/with+odd=chars"
 REGION = "eu-west-1"
