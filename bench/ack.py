@@ -169,7 +169,14 @@ async def casebridge_run(db: str, rate: float, seconds: float) -> dict[str, Any]
     agents = [f"UAGENT{n:03d}" for n in range(AGENTS)]
     for n, agent in enumerate(agents):
         slack.workspace.add_user(
-            User(agent, f"agent{n}", f"Agent {n}", f"agent{n}@example.com", display_name=f"A{n}")
+            User(
+                agent,
+                f"agent{n}",
+                f"Agent {n}",
+                f"agent{n}@example.com",
+                display_name=f"A{n}",
+                team=slack.workspace.team,
+            )
         )
         slack.workspace.channels["C0SUPPORT"].members.add(agent)
     try:

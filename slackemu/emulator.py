@@ -90,6 +90,7 @@ class SlackEmu(EmulatorServer):
             subtype=subtype,
             files=[self._user_file(user, name, (contents or {}).get(name)) for name in files or []]
             or None,
+            team=self.workspace.team,
         )
         self.workspace.post(message)
         for shared in message.files or []:
@@ -108,8 +109,10 @@ class SlackEmu(EmulatorServer):
         """The file object of a person's upload; with bytes, one the bot can download."""
         file_id = self.workspace.new_id("F")
         if content is None:
-            return shared_file(user, name, file_id)
-        upload = UploadedFile(file_id, name, len(content), user, ticket="", content=content)
+            return shared_file(self.workspace.team, user, name, file_id)
+        upload = UploadedFile(
+            file_id, name, len(content), user, ticket="", content=content, team=self.workspace.team
+        )
         upload.completed = True
         self.uploads[file_id] = upload
         return upload.to_api(self.url)
@@ -121,7 +124,9 @@ class SlackEmu(EmulatorServer):
         where.members.add(BOT_USER_ID)
         await self.changed()
         self.emit_event(
-            payloads.channel_join_event(where, BOT_USER_ID, self.workspace.new_ts(), by)
+            payloads.channel_join_event(
+                where, BOT_USER_ID, self.workspace.new_ts(), by, team=self.workspace.team
+            )
         )
 
     async def remove_bot(self, channel: str) -> None:
@@ -228,7 +233,7 @@ class SlackEmu(EmulatorServer):
         """`user` opens the app's Home tab."""
         view = self.workspace.views.get(self.workspace.homes.get(user, ""))
         event = payloads.app_home_opened_event(user, self.workspace.dm(user), view)
-        return await self.deliver(EVENTS, payloads.event_envelope(event))
+        return await self.deliver(EVENTS, payloads.event_envelope(event, self.workspace.team))
 
     async def user_submits(
         self, user: str, view_id: str, values: dict[str, dict[str, Any]]

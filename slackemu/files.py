@@ -17,7 +17,7 @@ from aiohttp import web
 from slackemu import payloads
 from slackemu.methods import _postable
 from slackemu.params import Params
-from slackemu.state import BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Message, SlackError
+from slackemu.state import BOT_ID, BOT_USER_ID, Message, SlackError, Team
 
 if TYPE_CHECKING:
     from slackemu.server import EmulatorServer
@@ -47,6 +47,7 @@ class UploadedFile:
     deleted: bool = False
     shares: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> posts
     private_channels: set[str] = field(default_factory=set)
+    team: Team = field(kw_only=True)
 
     def kind(self) -> tuple[str, str]:
         """Slack's mimetype and filetype, from the bytes as Slack's own processing does."""
@@ -65,7 +66,7 @@ class UploadedFile:
             shares["public"] = public
         if private:
             shares["private"] = private
-        base = f"{files_host}/files-pri/{TEAM_ID}-{self.id}"
+        base = f"{files_host}/files-pri/{self.team.id}-{self.id}"
         return {
             "id": self.id,
             "created": self.created,
@@ -76,7 +77,7 @@ class UploadedFile:
             "filetype": filetype,
             "pretty_type": filetype.upper(),
             "user": self.user,
-            "user_team": TEAM_ID,
+            "user_team": self.team.id,
             "editable": False,
             "size": len(self.content or b""),
             "mode": "hosted",
@@ -88,8 +89,8 @@ class UploadedFile:
             "username": "",
             "url_private": f"{base}/{self.name}",
             "url_private_download": f"{base}/download/{self.name}",
-            "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{self.user}/{self.id}/{self.name}",
-            "permalink_public": f"https://slack-files.com/{TEAM_ID}-{self.id}",
+            "permalink": f"https://{self.team.domain}.slack.com/files/{self.user}/{self.id}/{self.name}",
+            "permalink_public": f"https://slack-files.com/{self.team.id}-{self.id}",
             "channels": sorted(public),
             "groups": sorted(private),
             "ims": [],
@@ -131,7 +132,9 @@ async def get_upload_url_external(emu: EmulatorServer, p: Params) -> dict[str, A
         raise SlackError("file_upload_size_restricted")
     file_id = emu.workspace.new_id("F")
     ticket = emu.workspace.new_id("u").lower()
-    emu.uploads[file_id] = UploadedFile(file_id, name, size, BOT_USER_ID, ticket)
+    emu.uploads[file_id] = UploadedFile(
+        file_id, name, size, BOT_USER_ID, ticket, team=emu.workspace.team
+    )
     return {"upload_url": f"{emu.url}/upload/v1/{ticket}", "file_id": file_id}
 
 
@@ -165,9 +168,10 @@ async def complete_upload_external(emu: EmulatorServer, p: Params) -> dict[str, 
             thread_ts=thread_ts,
             bot_id=BOT_ID,
             files=[u.to_api(emu.url) for u in uploads],
+            team=emu.workspace.team,
         )
         emu.workspace.post(message)
-        share = {"ts": message.ts, "channel_name": channel.name, "team_id": TEAM_ID}
+        share = {"ts": message.ts, "channel_name": channel.name, "team_id": emu.workspace.team.id}
         if message.thread_ts:
             share["thread_ts"] = message.thread_ts
         for upload in uploads:
@@ -240,7 +244,7 @@ def make_file_download_handler(emu: EmulatorServer) -> Any:
         if header != f"Bearer {emu.bot_token}" or "files:read" not in emu.workspace.scopes:
             # Slack answers a browser's login page; an app without the token gets nothing useful.
             return web.Response(status=403, text="not authorized")
-        file_id = request.match_info["team_file"].removeprefix(f"{TEAM_ID}-")
+        file_id = request.match_info["team_file"].removeprefix(f"{emu.workspace.team.id}-")
         upload = emu.uploads.get(file_id)
         if upload is None or upload.deleted or upload.content is None:
             return web.Response(status=404, text="file not found")

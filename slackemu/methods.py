@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from slackemu import payloads
 from slackemu.blockkit import validate_blocks
 from slackemu.params import Params
-from slackemu.state import BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Channel, Message, SlackError
+from slackemu.state import BOT_ID, BOT_USER_ID, Channel, Message, SlackError
 
 if TYPE_CHECKING:
     from slackemu.server import EmulatorServer
@@ -113,9 +113,9 @@ def _metadata(p: Params) -> dict[str, Any] | None:
 async def auth_test(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     return {
         "url": f"{emu.url}/",
-        "team": TEAM_DOMAIN,
+        "team": emu.workspace.team.domain,
         "user": "casebridge",
-        "team_id": TEAM_ID,
+        "team_id": emu.workspace.team.id,
         "user_id": BOT_USER_ID,
         "bot_id": BOT_ID,
         "is_enterprise_install": False,
@@ -138,6 +138,7 @@ async def chat_post_message(emu: EmulatorServer, p: Params) -> dict[str, Any]:
         bot_id=BOT_ID,
         username=p.text("username"),
         icon_url=p.text("icon_url"),
+        team=emu.workspace.team,
         icon_emoji=p.text("icon_emoji"),
         metadata=_metadata(p),
     )
@@ -204,6 +205,7 @@ async def chat_post_ephemeral(emu: EmulatorServer, p: Params) -> dict[str, Any]:
         bot_id=BOT_ID,
         thread_ts=p.text("thread_ts"),
         ephemeral_to=user.id,
+        team=emu.workspace.team,
     )
     emu.workspace.messages[channel.id].append(message)
     emu.record_call("chat.postEphemeral", p, message)
@@ -299,7 +301,11 @@ async def conversations_join(emu: EmulatorServer, p: Params) -> dict[str, Any]:
     channel.members.add(BOT_USER_ID)
     await emu.changed()
     if not already:
-        emu.emit_event(payloads.channel_join_event(channel, BOT_USER_ID, emu.workspace.new_ts()))
+        emu.emit_event(
+            payloads.channel_join_event(
+                channel, BOT_USER_ID, emu.workspace.new_ts(), team=emu.workspace.team
+            )
+        )
     answer: dict[str, Any] = {"channel": channel.to_api()}
     if already:
         answer["warning"] = "already_in_channel"

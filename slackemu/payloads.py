@@ -6,15 +6,15 @@ import time
 import uuid
 from typing import Any
 
-from slackemu.state import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Channel, Message, User, View
+from slackemu.state import APP_ID, BOT_USER_ID, Channel, Message, Team, User, View
 
 
-def event_envelope(event: dict[str, Any]) -> dict[str, Any]:
+def event_envelope(event: dict[str, Any], team: Team) -> dict[str, Any]:
     """An Events API `event_callback` wrapping `event`."""
     return {
         "token": "verification-token-unused",
-        "team_id": TEAM_ID,
-        "context_team_id": TEAM_ID,
+        "team_id": team.id,
+        "context_team_id": team.id,
         "context_enterprise_id": None,
         "api_app_id": APP_ID,
         "event": event,
@@ -24,7 +24,7 @@ def event_envelope(event: dict[str, Any]) -> dict[str, Any]:
         "authorizations": [
             {
                 "enterprise_id": None,
-                "team_id": TEAM_ID,
+                "team_id": team.id,
                 "user_id": BOT_USER_ID,
                 "is_bot": True,
                 "is_enterprise_install": False,
@@ -75,7 +75,7 @@ def thread_root(parent: Message) -> dict[str, Any]:
 
 
 def channel_join_event(
-    channel: Channel, user: str, ts: str, inviter: str | None = None
+    channel: Channel, user: str, ts: str, inviter: str | None = None, *, team: Team
 ) -> dict[str, Any]:
     """The `channel_join` message Slack posts when someone (or the bot) joins a channel."""
     event: dict[str, Any] = {
@@ -83,7 +83,7 @@ def channel_join_event(
         "subtype": "channel_join",
         "user": user,
         "text": f"<@{user}> has joined the channel",
-        "team": TEAM_ID,
+        "team": team.id,
         "channel": channel.id,
         "ts": ts,
         "event_ts": ts,
@@ -140,11 +140,7 @@ def app_home_opened_event(user: str, dm: Channel, view: View | None) -> dict[str
 
 
 def _user_ref(user: User) -> dict[str, Any]:
-    return {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID}
-
-
-def _team() -> dict[str, Any]:
-    return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+    return {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team.id}
 
 
 def block_action(
@@ -180,7 +176,7 @@ def block_action(
         "api_app_id": APP_ID,
         "token": "verification-token-unused",
         "trigger_id": trigger_id,
-        "team": _team(),
+        "team": user.team.to_api(),
         "enterprise": None,
         "is_enterprise_install": False,
         "state": {"values": {}},
@@ -210,7 +206,7 @@ def view_submission(
     body["state"] = {"values": values}
     return {
         "type": "view_submission",
-        "team": _team(),
+        "team": user.team.to_api(),
         "user": _user_ref(user),
         "api_app_id": APP_ID,
         "token": "verification-token-unused",
@@ -228,8 +224,8 @@ def slash_command(
     """The form fields Slack posts for a slash command."""
     return {
         "token": "verification-token-unused",
-        "team_id": TEAM_ID,
-        "team_domain": TEAM_DOMAIN,
+        "team_id": user.team.id,
+        "team_domain": user.team.domain,
         "channel_id": channel.id,
         "channel_name": "directmessage" if channel.is_im else channel.name,
         "user_id": user.id,

@@ -52,6 +52,7 @@ async def apply_response(
         blocks=body.get("blocks"),
         bot_id=BOT_ID,
         thread_ts=body.get("thread_ts"),
+        team=ws.team,
     )
     if body.get("response_type") == "in_channel":
         ws.post(message)

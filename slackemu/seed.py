@@ -4,12 +4,14 @@ A seed is `{"users": [...], "channels": [...]}`. A user needs `id`, `name` and `
 (`email`, `display_name`, `is_admin`, `is_owner`, `tz` are optional); a channel needs `id`
 and `name`; `members` (a list of user ids, the app's bot joining them; "everyone", the bot
 included; or "people", everyone but the bot; "everyone" by default) and `is_private` are
-optional. The bot user is always there.
+optional. The bot user is always there. An optional `team` names the workspace itself
+(`{"id": "T…", "domain": "…"}`, either or both; `T0CASEBR` and `casebridge-local` otherwise).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,10 @@ DEFAULT_SEED: dict[str, Any] = {
 
 USER_FIELDS = {"id", "name", "real_name", "email", "display_name", "is_admin", "is_owner", "tz"}
 CHANNEL_FIELDS = {"id", "name", "members", "is_private"}
+TEAM_FIELDS = {"id", "domain"}
+# Slack's ids are upper-case letters and digits; a domain is what may precede `.slack.com`.
+TEAM_ID = re.compile(r"T[A-Z0-9]{2,20}")
+TEAM_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,19}[a-z0-9])?")
 
 
 class SeedError(ValueError):
@@ -66,8 +72,9 @@ def load_seed(path: str | Path) -> dict[str, Any]:
 
 def check_seed(seed: object) -> None:
     """Refuse, with one line naming the entry, a seed the workspace could not be made from."""
-    if not isinstance(seed, Mapping) or set(seed) - {"users", "channels"}:
-        raise SeedError('a seed is an object with "users" and "channels" lists')
+    if not isinstance(seed, Mapping) or set(seed) - {"users", "channels", "team"}:
+        raise SeedError('a seed is an object with "users" and "channels" lists (and a "team")')
+    _check_team(seed.get("team", {}))
     users, channels = seed.get("users", []), seed.get("channels", [])
     if not isinstance(users, list) or not isinstance(channels, list):
         raise SeedError('"users" and "channels" are lists')
@@ -88,6 +95,16 @@ def check_seed(seed: object) -> None:
             raise SeedError(
                 f'channels[{n}]: members is "everyone", "people" or a list of the users\' ids'
             )
+
+
+def _check_team(team: object) -> None:
+    _check_entry("team", team, set(), TEAM_FIELDS)
+    assert isinstance(team, Mapping)
+    if "id" in team and not (isinstance(team["id"], str) and TEAM_ID.fullmatch(team["id"])):
+        raise SeedError("team: an id is T and 2 to 20 upper-case letters or digits")
+    domain = team.get("domain", "x")
+    if not (isinstance(domain, str) and TEAM_DOMAIN.fullmatch(domain)):
+        raise SeedError("team: a domain is 1 to 21 lower-case letters, digits or inner hyphens")
 
 
 def _check_entry(where: str, entry: object, required: set[str], allowed: set[str]) -> None:

@@ -180,7 +180,7 @@ class EmulatorServer:
         channel = self.workspace.channels.get(channel_id) if channel_id else None
         if channel is not None and BOT_USER_ID not in channel.members:
             return
-        envelope = payloads.event_envelope(event)
+        envelope = payloads.event_envelope(event, self.workspace.team)
         self.envelopes.append(envelope)
         task = asyncio.get_running_loop().create_task(self.deliver(EVENTS, envelope))
         self._tasks.add(task)

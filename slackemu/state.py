@@ -12,8 +12,6 @@ from typing import Any
 
 from slackemu.seed import DEFAULT_SEED, check_seed
 
-TEAM_ID = "T0CASEBR"
-TEAM_DOMAIN = "casebridge-local"
 APP_ID = "A0CASEBR"
 BOT_USER_ID = "U0BOT0001"
 BOT_ID = "B0CASEBR"
@@ -39,6 +37,17 @@ DEFAULT_SCOPES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Team:
+    """The workspace itself: its id and the domain in its URLs (a seed's `team` may set both)."""
+
+    id: str = "T0CASEBR"
+    domain: str = "casebridge-local"
+
+    def to_api(self) -> dict[str, str]:
+        return {"id": self.id, "domain": self.domain}
+
+
 class SlackError(Exception):
     """A Slack Web API error, by Slack's own error name."""
 
@@ -59,11 +68,12 @@ class User:
     is_bot: bool = False
     tz: str = "Europe/Lisbon"
     display_name: str = ""  # what Slack shows; people often leave it empty
+    team: Team = field(kw_only=True)
 
     def to_api(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": self.team.id,
             "name": self.name,
             "deleted": False,
             "real_name": self.real_name,
@@ -86,7 +96,7 @@ class User:
                 "email": self.email,
                 "image_48": "",
                 "image_72": "",
-                "team": TEAM_ID,
+                "team": self.team.id,
                 **({"bot_id": BOT_ID} if self.is_bot else {}),
             },
         }
@@ -158,6 +168,7 @@ class Message:
     metadata: dict[str, Any] | None = None
     subtype: str | None = None  # a person's post: thread_broadcast, file_share, me_message
     files: list[dict[str, Any]] | None = None
+    team: Team = field(kw_only=True)
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -165,7 +176,7 @@ class Message:
             "user": self.user,
             "text": self.text,
             "ts": self.ts,
-            "team": TEAM_ID,
+            "team": self.team.id,
         }
         if self.blocks is not None:
             data["blocks"] = self.blocks
@@ -213,12 +224,13 @@ class View:
     hash: str
     errors: dict[str, str] = field(default_factory=dict)
     root_view_id: str | None = None
+    team: Team = field(kw_only=True)
 
     def to_api(self) -> dict[str, Any]:
         d = self.definition
         return {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": self.team.id,
             "type": self.type,
             "app_id": APP_ID,
             "bot_id": BOT_ID,
@@ -235,7 +247,7 @@ class View:
             "notify_on_close": False,
             "root_view_id": self.root_view_id or self.id,
             "previous_view_id": None,
-            "app_installed_team_id": TEAM_ID,
+            "app_installed_team_id": self.team.id,
         }
 
 
@@ -258,14 +270,18 @@ class Workspace:
         self.token_state = "ok"
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
+        self.team = Team()
         self._seed(DEFAULT_SEED if seed is None else seed)
 
     def _seed(self, seed: Mapping[str, Any]) -> None:
         check_seed(seed)
+        self.team = Team(**seed.get("team", {}))
         for entry in seed.get("users", []):
-            person = User(**{"email": "", **entry})
+            person = User(**{"email": "", **entry}, team=self.team)
             self.users[person.id] = person
-        self.users[BOT_USER_ID] = User(BOT_USER_ID, "casebridge", "casebridge", "", is_bot=True)
+        self.users[BOT_USER_ID] = User(
+            BOT_USER_ID, "casebridge", "casebridge", "", is_bot=True, team=self.team
+        )
         everyone = set(self.users)
         members = {"everyone": everyone, "people": everyone - {BOT_USER_ID}}
         for channel in seed.get("channels", []):
@@ -395,7 +411,7 @@ class Workspace:
             return self.version
 
 
-def shared_file(user: str, name: str, file_id: str) -> dict[str, Any]:
+def shared_file(team: Team, user: str, name: str, file_id: str) -> dict[str, Any]:
     """A file object as a `file_share` message carries it (the fields apps commonly read)."""
     now = int(time.time())
     return {
@@ -417,11 +433,11 @@ def shared_file(user: str, name: str, file_id: str) -> dict[str, Any]:
         "public_url_shared": False,
         "display_as_bot": False,
         "username": "",
-        "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{file_id}/{name}",
+        "url_private": f"https://files.slack.com/files-pri/{team.id}-{file_id}/{name}",
         "url_private_download": (
-            f"https://files.slack.com/files-pri/{TEAM_ID}-{file_id}/download/{name}"
+            f"https://files.slack.com/files-pri/{team.id}-{file_id}/download/{name}"
         ),
-        "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{user}/{file_id}/{name}",
-        "permalink_public": f"https://slack-files.com/{TEAM_ID}-{file_id}",
+        "permalink": f"https://{team.domain}.slack.com/files/{user}/{file_id}/{name}",
+        "permalink_public": f"https://slack-files.com/{team.id}-{file_id}",
         "has_rich_preview": False,
     }

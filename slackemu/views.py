@@ -47,6 +47,7 @@ async def views_open(emu: EmulatorServer, p: Params) -> dict[str, Any]:
         user=user,
         definition=definition,
         hash=uuid.uuid4().hex,
+        team=emu.workspace.team,
     )
     emu.workspace.views[view.id] = view
     await emu.changed()
@@ -91,6 +92,7 @@ async def views_publish(emu: EmulatorServer, p: Params) -> dict[str, Any]:
             user=user.id,
             definition=definition,
             hash=uuid.uuid4().hex,
+            team=emu.workspace.team,
         )
         emu.workspace.views[current.id] = current
         emu.workspace.homes[user.id] = current.id

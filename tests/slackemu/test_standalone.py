@@ -12,9 +12,11 @@ from pathlib import Path
 from urllib.request import Request, urlopen
 
 import aiohttp
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackemu import SlackEmu
+from slackemu.seed import SeedError, check_seed
 from slackemu.webapi import ALL_METHODS
 
 SLACKEMU = Path(__file__).parents[2] / "slackemu"
@@ -93,6 +95,39 @@ async def test_a_team_describes_its_own_people_and_channels() -> None:
         channels = await client.conversations_list(types="public_channel,private_channel")
         assert {c["name"] for c in channels["channels"]} == {"help", "vip"}
         assert set(slack.workspace.channel("G0VIP").members) == {"UDANA", "U0BOT0001"}
+
+
+async def test_a_team_may_name_itself_and_every_payload_carries_its_id() -> None:
+    seed = {
+        "team": {"id": "T0ACME42", "domain": "acme"},
+        "users": [{"id": "UDANA", "name": "dana", "real_name": "Dana Lead"}],
+        "channels": [{"id": "C0HELP", "name": "help"}],
+    }
+    async with SlackEmu(seed=seed) as slack:
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+        identity = await client.auth_test()
+        assert (identity["team_id"], identity["team"]) == ("T0ACME42", "acme")
+        posted = await client.chat_postMessage(channel="C0HELP", text="hello")
+        assert posted["message"]["team"] == "T0ACME42"
+        await slack.user_posts("UDANA", "C0HELP", "hi")
+        envelope = await slack.wait_for(lambda: next(iter(slack.envelopes), None))
+        assert envelope["team_id"] == envelope["event"]["team"] == "T0ACME42"
+        dana = (await client.users_info(user="UDANA"))["user"]
+        assert dana["team_id"] == dana["profile"]["team"] == "T0ACME42"
+
+
+@pytest.mark.parametrize(
+    ("team", "complaint"),
+    [
+        ({"id": "acme"}, "team: an id is T"),
+        ({"domain": "Acme Inc"}, "team: a domain is"),
+        ({"name": "Acme"}, "team: unknown name"),
+        ("acme", "team: an object"),
+    ],
+)
+def test_a_team_that_slack_could_not_have_is_refused(team: object, complaint: str) -> None:
+    with pytest.raises(SeedError, match=complaint):
+        check_seed({"team": team, "users": [], "channels": []})
 
 
 def test_a_workspace_file_is_read_and_a_bad_one_refused_in_one_line(tmp_path: Path) -> None:
