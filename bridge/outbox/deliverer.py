@@ -89,6 +89,9 @@ class OutboxDeliverer:
         self._doubt: dict[int, float] = {}  # item id -> when an attempt ended in doubt
         self._parks_read = 0.0
         self._writes = GroupCommit(db)
+        # Told the scope of a parked lane that works again (after its commit), e.g. to read
+        # back from the other side what it could not send us meanwhile.
+        self.resumed_listeners: list[Callable[[str], Awaitable[None]]] = []
         self._postgresql = db.engine.dialect.name == "postgresql"
 
     # Running -------------------------------------------------------------------------------
@@ -315,6 +318,11 @@ class OutboxDeliverer:
                 released,
             )
             self.wake()
+            for listener in self.resumed_listeners:
+                try:
+                    await listener(item.parked_on)
+                except Exception:
+                    log.exception("after %s resumed: a listener failed", item.parked_on)
         return following  # type: ignore[no-any-return]
 
     # Outcomes ------------------------------------------------------------------------------

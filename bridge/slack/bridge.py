@@ -99,6 +99,8 @@ def build_slack(
     inbox.is_own_event = authorization.is_own_event
     catch_up = ThreadCatchUp(services, client, inbox)
     inbox.gap_listeners.append(catch_up.request)
+    deliverer.resumed_listeners.append(catch_up.after_repair)
+    deliverer.calls.joined_listeners.append(catch_up.request)
     deps = Deps(services, People(client, services), deliverer, settings.public_url, inbox=inbox)
     for area in (cases, messages, home, commands, email, inbound_email):
         area.register(app, deps)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -90,6 +91,8 @@ class SlackCalls:
         self.board = board or ParkBoard()
         self._method_blocked: dict[str, float] = {}
         self._turns: dict[str, asyncio.Lock] = {}
+        # Told each channel the bot joined by itself: it heard nothing from there before.
+        self.joined_listeners: list[Callable[[str], Awaitable[None]]] = []
 
     async def __call__(self, method: str, **kwargs: Any) -> dict[str, Any]:
         channel = kwargs.get("channel")
@@ -128,6 +131,8 @@ class SlackCalls:
             except SlackApiError:
                 raise exc from None
             log.info("joined %s, where a post was refused with not_in_channel", channel)
+            for listener in self.joined_listeners:
+                await listener(channel)
             return await getattr(self.client, method)(**kwargs)
 
     async def _sorted(self, exc: SlackApiError, method: str, channel: str | None) -> DeliveryError:

@@ -2,12 +2,14 @@
 we missed.
 
 Slack stops redelivering an event after three tries within about six minutes; an outage of
-ours can outlast that. So at start, when the database comes back and when Socket Mode
-reconnects, every open case's thread is read with `conversations.replies` from the newest
-agent reply we know of, and each later reply is handed to the inbox as if Slack had sent it
-again: the same listener decides what it is, in thread order, and the relay's memory of
-message ts makes a reply that did arrive meanwhile a no-op. Calls are paced within the
-method's tier (Tier 3: about 50 a minute) and a 429 waits for its Retry-After.
+ours can outlast that, and Slack sends nothing at all from a channel the bot is not in. So at
+start, when the database comes back and when Socket Mode reconnects, every open case's thread
+(after a channel is repaired or joined again, that channel's threads) is read with
+`conversations.replies` from the newest agent reply we know of, and each later reply is handed
+to the inbox as if Slack had sent it again: the same listener decides what it is, in thread
+order, and the relay's memory of message ts makes a reply that did arrive meanwhile a no-op.
+Calls are paced within the method's tier (Tier 3: about 50 a minute) and a 429 waits for its
+Retry-After.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -23,6 +25,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge import views
+from bridge.outbox.parks import WORKSPACE, channel_scope
+from bridge.rate_limits import Limiter, limit
 from bridge.services.context import ServiceContext
 from bridge.slack.inbox import SlackInbox
 from storage.repositories.cases import OpenThread
@@ -31,27 +35,23 @@ log = logging.getLogger(__name__)
 NOTE_REACTION = "lock"
 
 
-@dataclass
-class TierPacing:
-    """A token bucket for one Web API method: `per_minute` calls, `burst` of them at once."""
+EVERY_THREAD = ""  # a request for all open threads, not one channel's
 
-    per_minute: float = 50.0
-    burst: float = 5.0
-    _tokens: float = -1.0
-    _stamp: float = field(default_factory=time.monotonic)
+
+class TierPacing:
+    """`conversations.replies` calls kept within Tier 3 (50 a minute), five at most at once."""
+
+    def __init__(self, tier: str = "5 per 6 seconds", storage_uri: str = "memory://") -> None:
+        self.tier = limit(tier)
+        self.limiter = Limiter(storage_uri)
 
     async def wait_turn(self) -> None:
+        """Sleep until one more call fits the tier (and count it)."""
         while True:
-            now = time.monotonic()
-            if self._tokens < 0:
-                self._tokens = self.burst
-            rate = self.per_minute / 60
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * rate)
-            self._stamp = now
-            if self._tokens >= 1:
-                self._tokens -= 1
+            wait = await self.limiter.wait(self.tier, "slack-method", "replies")
+            if wait <= 0:
                 return
-            await asyncio.sleep((1 - self._tokens) / rate)
+            await asyncio.sleep(wait)
 
 
 @dataclass
@@ -76,17 +76,27 @@ class ThreadCatchUp:
         self.bot: tuple[str | None, str | None] = (None, None)  # (bot_id, bot user id)
         self.last: CatchUpReport | None = None
         self._running: asyncio.Task[CatchUpReport] | None = None
-        self._again = False
+        self._wanted: set[str] = set()  # channels asked for, or EVERY_THREAD
         self._stopping = False
 
-    async def request(self) -> None:
-        """Start a catch-up (or, if one is under way, one more right after it)."""
+    async def request(self, channel: str | None = None) -> None:
+        """Start a catch-up of every open thread, or of `channel`'s (or, if one is under way,
+        one more right after it)."""
         if self._stopping:
             return
+        self._wanted.add(channel or EVERY_THREAD)
         if self._running is not None and not self._running.done():
-            self._again = True
             return
         self._running = asyncio.get_running_loop().create_task(self._loop(), name="catch-up")
+
+    async def after_repair(self, scope: str) -> None:
+        """A parked lane works again: what Slack did not send us meanwhile is read back.
+
+        A channel the bot was not in sent no events; a revoked token, none at all."""
+        if scope == WORKSPACE:
+            await self.request()
+        elif scope.startswith(channel_scope("")):
+            await self.request(scope.removeprefix(channel_scope("")))
 
     async def wait(self) -> None:
         """Until the catch-up under way (if any) has finished."""
@@ -107,14 +117,15 @@ class ThreadCatchUp:
             log.exception("the last catch-up failed")
 
     async def _loop(self) -> CatchUpReport:
-        report = await self.run_once()
-        while self._again:
-            self._again = False
-            report = await self.run_once()
+        report = CatchUpReport()
+        while self._wanted:  # requests made during a pass are served by the next one
+            wanted, self._wanted = self._wanted, set()
+            report = await self.run_once(None if EVERY_THREAD in wanted else wanted)
         return report
 
-    async def run_once(self) -> CatchUpReport:
-        """One pass over every open thread; never raises (a failed pass is logged)."""
+    async def run_once(self, channels: set[str] | None = None) -> CatchUpReport:
+        """One pass over every open thread (or those in `channels`); never raises (a failed
+        pass is logged)."""
         started = time.monotonic()
         report = CatchUpReport()
         try:
@@ -122,6 +133,8 @@ class ThreadCatchUp:
         except Exception as exc:
             log.info("catch-up: database unreachable (%s); the next gap will retry", exc)
             return report
+        if channels is not None:
+            threads = [t for t in threads if t.channel in channels]
         for thread in threads:
             if self._stopping:
                 break
