@@ -19,8 +19,21 @@ from bridge.core.events import (
     CustomerMessagesPosted,
     CustomerWarnedOfWait,
     Event,
+    SharedFile,
 )
 from bridge.ports import CustomerPush
+
+
+def file_shown(file: SharedFile) -> dict[str, Any]:
+    """A file as the customer's page gets it: fetched from casebridge with the case token,
+    never from Slack."""
+    return {
+        "id": file.attachment_id,
+        "name": file.name,
+        "kind": file.kind,
+        "size": file.size,
+        "url": f"/files/{file.attachment_id}",
+    }
 
 
 class CustomerUpdates:
@@ -41,11 +54,14 @@ class CustomerUpdates:
 
     async def _update_for(self, event: Event) -> tuple[str, dict[str, Any]] | None:
         if isinstance(event, AgentMessagePosted):
-            return "agent_message", {
+            update: dict[str, Any] = {
                 "id": event.message_id,
                 "text": event.text,
                 "author": self._name(event.agent_name),
             }
+            if event.files:
+                update["files"] = [file_shown(f) for f in event.files]
+            return "agent_message", update
         if isinstance(event, CaseOpened) and event.assignee:
             return "agent_joined", {"agent": self._name(event.assignee_name)}
         if isinstance(event, CaseClaimed | CaseHandedOut | CaseReopened):

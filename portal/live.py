@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bridge.core.errors import CaseNotFound, DomainError, IllegalTransition, NotAllowed
 from bridge.core.events import CustomerMessagePosted
+from bridge.customer_updates import file_shown
 from bridge.services import customer
 from bridge.services.context import ServiceContext
 from bridge.services.customer import CaseView
@@ -44,6 +45,11 @@ def room(case_id: int) -> str:
     return f"case:{case_id}"
 
 
+def _files_of(view: CaseView, message_id: int) -> dict[str, Any]:
+    files = view.files.get(message_id)
+    return {"files": [file_shown(f) for f in files]} if files else {}
+
+
 def case_state(view: CaseView) -> dict[str, Any]:
     """The whole chat as the page draws it (after a connect or a reload)."""
     case = view.case
@@ -63,6 +69,8 @@ def case_state(view: CaseView) -> dict[str, Any]:
                 "at": m.created_at.isoformat(),
                 # A customer's line has reached the team's Slack thread (or is still on its way).
                 "posted": m.slack_ts is not None,
+                # The files the line carries, each fetched from casebridge with the case token.
+                **_files_of(view, m.id),
             }
             for m in view.messages
             if m.direction in ("customer", "agent")

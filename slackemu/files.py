@@ -8,9 +8,11 @@ where a file was shared (`shares`), files.delete removes a file the bot uploaded
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -54,6 +56,8 @@ class UploadedFile:
         for magic, mimetype, filetype in _SIGNATURES:
             if (self.content or b"").startswith(magic):
                 return mimetype, filetype
+        if self.name.lower().endswith(".txt"):
+            return "text/plain", "text"
         return "application/octet-stream", "binary"
 
     def to_api(self, files_host: str = "https://files.slack.com") -> dict[str, Any]:
@@ -236,18 +240,42 @@ def make_upload_handler(emu: EmulatorServer) -> Any:
     return handle
 
 
-def make_file_download_handler(emu: EmulatorServer) -> Any:
-    """GET /files-pri/T…-F…/[download/]name: the bytes, only to the bot token (files:read)."""
+# What Slack answers a request for a private file without a token it accepts: its sign-in page.
+def login_redirect(domain: str, path: str) -> str:
+    return f"https://{domain}.slack.com/?redir={quote(path, safe='')}"
 
-    async def handle(request: web.Request) -> web.Response:
+
+DOWNLOAD_FAULTS = "files-pri"  # the name fault plans use for url_private downloads
+
+
+def make_file_download_handler(emu: EmulatorServer) -> Any:
+    """GET /files-pri/T…-F…/[download/]name: the bytes, only to the bot token (files:read).
+
+    As Slack does, a request without a token it accepts is redirected to the sign-in page
+    (302), not refused with a status: an app that follows redirects gets HTML, not the file.
+    Faults planned for `files-pri` (fail, drop, delay, outage…) apply to downloads.
+    """
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        fault = emu.faults.next_for(DOWNLOAD_FAULTS)
+        if fault is not None:
+            if fault.kind == "drop":
+                if request.transport is not None:
+                    request.transport.close()
+                raise web.HTTPServiceUnavailable()
+            if fault.kind == "delay":
+                await asyncio.sleep(fault.seconds)
+            else:
+                return web.Response(status=fault.status, text=fault.error, headers=fault.headers())
+        file_id = request.match_info["team_file"].removeprefix(f"{emu.workspace.team.id}-")
         header = request.headers.get("Authorization", "")
         if header != f"Bearer {emu.bot_token}" or "files:read" not in emu.workspace.scopes:
-            # Slack answers a browser's login page; an app without the token gets nothing useful.
-            return web.Response(status=403, text="not authorized")
-        file_id = request.match_info["team_file"].removeprefix(f"{emu.workspace.team.id}-")
+            emu.downloads.append((file_id, False))
+            raise web.HTTPFound(login_redirect(emu.workspace.team.domain, request.path))
         upload = emu.uploads.get(file_id)
         if upload is None or upload.deleted or upload.content is None:
             return web.Response(status=404, text="file not found")
+        emu.downloads.append((file_id, True))
         return web.Response(body=upload.content, content_type=upload.kind()[0])
 
     return handle

@@ -78,6 +78,7 @@ class EmulatorServer:
         self.trigger_lifetime = trigger_lifetime
         self.response_urls: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, UploadedFile] = {}  # file id -> file, from its upload URL on
+        self.downloads: list[tuple[str, bool]] = []  # url_private requests: (file id, served)
         self.sent_with: dict[str, dict[str, Any]] = {}  # ts -> the params that made it
         self.envelopes: list[dict[str, Any]] = []  # every event_callback sent, oldest first
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +111,7 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
                     data.get("thread_ts"),
                     also_to_channel=bool(data.get("also_to_channel")),
                     files=[str(name) for name in data.get("files") or []],
+                    contents=_contents(data.get("contents")),
                 )
                 return web.json_response({"ok": True, "ts": message.ts})
             if kind == "click" and data.get("view_id"):
@@ -188,3 +191,13 @@ def add_ui_routes(app: web.Application, emu: SlackEmu, folder: Path) -> None:
     app.router.add_route("GET", "/_emu/faults", faults)
     app.router.add_route("DELETE", "/_emu/faults", faults)
     app.router.add_post("/_emu/{kind}", act)
+
+
+def _contents(given: Any) -> dict[str, bytes] | None:
+    """Attached files' bytes, base64 by name, as the UI's thread form sends them."""
+    if not isinstance(given, dict):
+        return None
+    try:
+        return {str(k): base64.b64decode(str(v), validate=True) for k, v in given.items()}
+    except (binascii.Error, ValueError):
+        raise LookupError("contents: base64 by file name") from None

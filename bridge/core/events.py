@@ -96,11 +96,22 @@ class CustomerFileAttached(CaseEvent):
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file kept with the case that a message carries: what the customer's page shows."""
+
+    attachment_id: int
+    name: str
+    kind: str
+    size: int
+
+
+@dataclass(frozen=True)
 class AgentMessagePosted(CaseEvent):
     message_id: int
     agent_id: str
     text: str
     agent_name: str = field(default="", compare=False)
+    files: tuple[SharedFile, ...] = ()  # the files the agent shared with it (Slack's file_share)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bridge.core.cases import Case, CaseType, Change
 from bridge.core.errors import CaseNotFound, IllegalTransition
-from bridge.core.events import CustomerMessagePosted, Event
+from bridge.core.events import CustomerMessagePosted, Event, SharedFile
 from bridge.core.text import clean_message
 from bridge.core.tokens import hash_token
 from bridge.services.changes import Find, by_id, change_case
@@ -40,6 +40,7 @@ class CaseView:
     case: Case
     messages: list[StoredMessage]
     assignee_name: str | None
+    files: dict[int, list[SharedFile]] = field(default_factory=dict)  # by message id
 
 
 async def view_case(ctx: ServiceContext, token: str) -> CaseView:
@@ -47,8 +48,17 @@ async def view_case(ctx: ServiceContext, token: str) -> CaseView:
     async with ctx.db.read() as uow:
         case = await case_for_token(uow, token)
         agent = await uow.agents.get(case.assignee_id) if case.assignee_id else None
+        files: dict[int, list[SharedFile]] = {}
+        for found in await uow.attachments.of_case(case.id):
+            if found.message_id is not None and found.storage_key:
+                files.setdefault(found.message_id, []).append(
+                    SharedFile(found.id, found.name, found.kind, found.size)
+                )
         return CaseView(
-            case, list(await uow.cases.messages(case.id)), agent.display_name if agent else None
+            case,
+            list(await uow.cases.messages(case.id)),
+            agent.display_name if agent else None,
+            files,
         )
 
 

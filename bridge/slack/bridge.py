@@ -24,6 +24,7 @@ from bridge.slack.catch_up import ThreadCatchUp
 from bridge.slack.delivering import SlackDeliverer
 from bridge.slack.delivery_ops import HANDLERS
 from bridge.slack.doctor import Report, Setup, checkup, setup_from, talks_to_real_slack
+from bridge.slack.file_fetch import SlackFileFetcher, slack_file_origins
 from bridge.slack.inbox import SlackInbox, note_authorized
 from bridge.slack.listeners import Deps, cases, commands, email, home, inbound_email, messages
 from bridge.slack.outbox_writer import SlackOutbox
@@ -101,7 +102,14 @@ def build_slack(
     inbox.gap_listeners.append(catch_up.request)
     deliverer.resumed_listeners.append(catch_up.after_repair)
     deliverer.calls.joined_listeners.append(catch_up.request)
-    deps = Deps(services, People(client, services), deliverer, settings.public_url, inbox=inbox)
+    deps = Deps(
+        services,
+        People(client, services),
+        deliverer,
+        settings.public_url,
+        inbox=inbox,
+        files=SlackFileFetcher(token, slack_file_origins(settings.slack_api_url)),
+    )
     for area in (cases, messages, home, commands, email, inbound_email):
         area.register(app, deps)
     return SlackBridge(

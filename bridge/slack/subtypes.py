@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from bridge.ports import SlackFileRef
+from bridge.slack.file_fetch import file_url
+
 
 class Handling(Enum):
     RELAY = "relayed to the customer"
-    RELAY_TEXT_ONLY = "its text relayed; the agent is told the file was not passed on"
+    RELAY_WITH_FILES = "relayed to the customer with its files (copied from Slack first)"
     IGNORE = "not relayed"
 
 
@@ -30,8 +33,8 @@ SUBTYPES: dict[str | None, tuple[Handling, str]] = {
     ),
     "me_message": (Handling.RELAY, "a `/me` line in the thread is written to the conversation"),
     "file_share": (
-        Handling.RELAY_TEXT_ONLY,
-        "files are not passed on yet; the customer gets the text",
+        Handling.RELAY_WITH_FILES,
+        "the text and the files the case may take; the agent hears of any left behind",
     ),
     "message_changed": (
         Handling.IGNORE,
@@ -67,7 +70,7 @@ class Incoming:
     thread_ts: str
     user: str
     text: str
-    files: tuple[str, ...]
+    files: tuple[SlackFileRef, ...]
 
 
 def incoming(event: dict[str, Any]) -> Incoming | None:
@@ -81,7 +84,12 @@ def incoming(event: dict[str, Any]) -> Incoming | None:
     if not channel or not ts or not thread_ts or thread_ts == ts:
         return None
     files = tuple(
-        str(f.get("name") or f.get("title") or "a file")
+        SlackFileRef(
+            str(f.get("id") or ""),
+            str(f.get("name") or f.get("title") or "file"),
+            f["size"] if isinstance(f.get("size"), int) else None,
+            file_url(f),
+        )
         for f in event.get("files") or []
         if isinstance(f, dict)
     )

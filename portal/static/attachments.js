@@ -14,30 +14,58 @@ export function formatSize(bytes, t) {
   return t("size.mb", { n: number(bytes / (1024 * 1024)) });
 }
 
-async function showFile(item, file, token, t) {
-  const response = await fetch(file.url, { headers: { Authorization: `Bearer ${token()}` } });
+// The files a line of the chat carries (the customer's or an agent's): each as its name (a
+// link) and size, images drawn inline. The bytes come from casebridge with the case token in a
+// header, and the link and image use a blob: URL of them.
+export function showFiles(item, files, token, t) {
+  for (const file of files || []) {
+    if (item.querySelector(`.file[data-file-id="${file.id}"]`)) continue;
+    const holder = document.createElement("div");
+    holder.className = "file";
+    holder.dataset.fileId = file.id;
+    const link = document.createElement("a");
+    link.className = "file-link";
+    link.textContent = `📎 ${file.name}`;
+    link.download = file.name;
+    holder.append(link);
+    if (typeof file.size === "number") {
+      const size = document.createElement("small");
+      size.className = "file-size";
+      size.textContent = ` (${formatSize(file.size, t)})`;
+      holder.append(size);
+    }
+    const last = [...item.querySelectorAll(".file")].pop() || item.querySelector("p");
+    if (last) last.after(holder);
+    else item.append(holder);
+    fetchInto(holder, link, file, token);
+  }
+}
+
+async function fetchInto(holder, link, file, token) {
+  let response;
+  try {
+    response = await fetch(file.url, { headers: { Authorization: `Bearer ${token()}` } });
+  } catch {
+    return;
+  }
   if (!response.ok) return;
   const url = URL.createObjectURL(await response.blob());
-  const body = item.querySelector("p");
-  const link = document.createElement("a");
   link.href = url;
-  link.download = file.name;
-  link.className = "file-link";
-  link.textContent = `📎 ${file.name}`;
-  body.replaceChildren(link);
-  if (typeof file.size === "number") {
-    const size = document.createElement("small");
-    size.className = "file-size";
-    size.textContent = ` (${formatSize(file.size, t)})`;
-    body.append(size);
-  }
   if (file.kind.startsWith("image/")) {
     const image = document.createElement("img");
     image.src = url;
     image.alt = file.name;
     image.className = "file-image";
-    body.append(image);
+    holder.append(image);
   }
+}
+
+// The text of a line without the "📎 name" lines of the files it carries (those are shown as
+// the files themselves).
+export function textBesideFiles(text, files) {
+  if (!files?.length) return text;
+  const marks = new Set(files.map((file) => `📎 ${file.name}`));
+  return text.split("\n").filter((line) => !marks.has(line.trim())).join("\n").trim();
 }
 
 // A pasted screenshot arrives as "image.png" (or nameless): give it a name an agent can place.
@@ -107,9 +135,9 @@ function upload(original, { token, t, addMessage, maxFileBytes }) {
     try { answer = JSON.parse(request.responseText); } catch { answer = {}; }
     if (request.status !== 201) return problem(t, file.name, answer.errors?.file || t("errors.generic"));
     $("chat-error").textContent = "";
-    const item = addMessage({ id: answer.message_id, direction: "customer", author: "", text: `📎 ${answer.name}`, posted: false })
+    const item = addMessage({ id: answer.message_id, direction: "customer", author: "", text: `📎 ${answer.name}`, posted: false, files: [answer] })
       || document.querySelector(`#messages [data-id="${answer.message_id}"]`);
-    if (item) showFile(item, answer, token, t);
+    if (item) showFiles(item, [answer], token, t);
   });
   request.addEventListener("abort", done);
   request.addEventListener("error", () => {

@@ -3,7 +3,7 @@
 import { io } from "/portal/vendor/socket.io.esm.min.js";
 import { createStore } from "/portal/static/storage.js";
 import { withLinks } from "/portal/static/links.js";
-import { setUpAttachments } from "/portal/static/attachments.js";
+import { setUpAttachments, showFiles, textBesideFiles } from "/portal/static/attachments.js";
 
 const config = JSON.parse(document.getElementById("casebridge-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -133,7 +133,7 @@ function markPosted(id) {
   statusNote(node, t("posted"));
 }
 
-function addMessage({ id, direction, author, text, pending, posted }) {
+function addMessage({ id, direction, author, text, pending, posted, files }) {
   if (id && document.querySelector(`#messages [data-id="${id}"]`)) return null;
   const item = document.createElement("li");
   item.className = `message ${direction}${pending ? " pending" : ""}`;
@@ -141,8 +141,11 @@ function addMessage({ id, direction, author, text, pending, posted }) {
   const who = document.createElement("strong");
   who.textContent = direction === "customer" ? t("you") : author;
   const body = document.createElement("p");
-  body.append(...withLinks(text));
+  const words = textBesideFiles(text, files);
+  body.append(...withLinks(words));
+  body.hidden = !words && Boolean(files?.length);
   item.append(who, body);
+  if (files?.length) showFiles(item, files, () => state.token, t);
   if (pending) {
     const note = document.createElement("small");
     note.textContent = t("pending");

@@ -140,16 +140,25 @@ async function refresh() {
   renderModal();
 }
 
+// A picked file's bytes as base64, for the stand-in to keep (the bot downloads them later).
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 async function send(text, threadTs) {
   const value = text.trim();
-  // In a thread, as in Slack: "Also send to channel" and attached files (only their names travel).
-  const picked = threadTs ? $("thread-files") : null;
-  const files = picked ? [...picked.files].map((f) => f.name) : [];
+  // In a thread, as in Slack: "Also send to channel", and attached files with their bytes.
+  const picked = threadTs ? [...$("thread-files").files] : [];
+  const files = picked.map((f) => f.name);
+  const contents = Object.fromEntries(await Promise.all(picked.map(async (f) => [f.name, await base64Of(f)])));
   const also = threadTs ? $("thread-broadcast").checked : false;
   if (!value && !files.length) return;
   if (value.startsWith("/") && !threadTs) await api("/_emu/command", { channel: state.channel, text: value });
-  else await api("/_emu/post", { channel: state.channel, text: escapeTyped(value), thread_ts: threadTs, also_to_channel: also, files });
-  if (picked) { picked.value = ""; $("thread-broadcast").checked = false; }
+  else await api("/_emu/post", { channel: state.channel, text: escapeTyped(value), thread_ts: threadTs, also_to_channel: also, files, contents });
+  if (threadTs) { $("thread-files").value = ""; $("thread-broadcast").checked = false; }
 }
 
 async function watch() {

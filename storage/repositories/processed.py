@@ -24,6 +24,13 @@ class ProcessedEventRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def known(self, key: str) -> bool:
+        """Whether `key` was recorded already (a read: it records nothing)."""
+        found = await self.session.scalar(
+            select(ProcessedEventRow.key).where(ProcessedEventRow.key == key)
+        )
+        return found is not None
+
     async def prune(self, older_than: datetime, limit: int = 5000) -> int:
         """Forget up to `limit` keys recorded before `older_than`; returns how many."""
         oldest = (

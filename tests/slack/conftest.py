@@ -16,6 +16,7 @@ from aiohttp import web
 from bridge.bootstrap import Components, bootstrap
 from bridge.core.routing import Mode
 from bridge.outbox.deliverer import DeliveryPolicy
+from bridge.ports import CustomerPush
 from bridge.services import agents as agent_services
 from bridge.services import portals as portal_services
 from bridge.settings import Settings
@@ -41,12 +42,16 @@ FAST = DeliveryPolicy(
 
 @dataclass
 class RecordingPush:
-    """The portal's side, recorded: what each case's browser was told."""
+    """The portal's side, recorded: what each case's browser was told (and, once the app is
+    made, told for real to the sockets connected to the portal too)."""
 
     pushed: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    forward: CustomerPush | None = None
 
     async def push(self, case_id: int, kind: str, data: dict[str, Any]) -> None:
         self.pushed.append((case_id, kind, data))
+        if self.forward is not None:
+            await self.forward.push(case_id, kind, data)
 
     def of(self, case_id: int, kind: str) -> list[dict[str, Any]]:
         return [data for cid, k, data in self.pushed if cid == case_id and k == kind]
@@ -117,10 +122,12 @@ async def start_casebridge(
         mail_from="Acme Support <support@acme.test>",
         **settings_overrides,
     )
-    components = bootstrap(
-        settings, push=push, delivery=FAST, pacing=pacing or ChannelPacing("50 per second")
-    )
-    runner = web.AppRunner(create_app(components), access_log=None)
+    components = bootstrap(settings, delivery=FAST, pacing=pacing or ChannelPacing("50 per second"))
+    app = create_app(components)  # plugs the portal's Socket.IO push in
+    assert components.updates is not None
+    push.forward = components.updates.push
+    components.updates.push = push
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from bridge.ports import FileSource
 from bridge.services import notices
 from bridge.services.context import ServiceContext
 from bridge.slack.delivering import SlackDeliverer
+from bridge.slack.file_fetch import SlackFileFetcher
 from bridge.slack.inbox import SlackInbox
 from bridge.slack.people import People
 from bridge.slack.thread_turns import ThreadTurns
@@ -29,6 +31,8 @@ class Deps:
     public_url: str = "http://localhost:8080"
     inbox: SlackInbox | None = None
     turns: ThreadTurns = field(default_factory=ThreadTurns)
+    # Where agents' shared files are downloaded from (Slack, with the bot token).
+    files: FileSource = field(default_factory=lambda: SlackFileFetcher(None, frozenset()))
     _busy: int = 0
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
 

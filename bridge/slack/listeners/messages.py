@@ -1,13 +1,15 @@
 """Thread relay, Slack → customer: the assignee's replies in a case's thread go to the browser.
 
 Which messages count is decided per subtype in `bridge.slack.subtypes` (replies also sent to
-the channel and replies with files are relayed; edits, deletions, joins and bots' posts are
-not). Never relayed either: other agents' messages, internal notes (starting with //, marked
-with a :lock: reaction) and messages outside case threads.
+the channel and replies with files are relayed, the files copied from Slack first; edits,
+deletions, joins and bots' posts are not). Never relayed either: other agents' messages,
+internal notes (starting with //, marked with a :lock: reaction) and messages outside case
+threads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,7 +17,8 @@ from slack_bolt.async_app import AsyncApp
 from bridge import views
 from bridge.core.errors import InvalidInput, NotAllowed
 from bridge.core.text import escape_mrkdwn, plain_from_slack
-from bridge.services import casework
+from bridge.services import agent_files, casework
+from bridge.services.agent_files import LeftBehind
 from bridge.slack.listeners import Deps
 from bridge.slack.subtypes import incoming
 from bridge.slack.thread_turns import thread_of
@@ -44,55 +47,73 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if await casework.keep_internal_note(ctx, case.id, reply.text, reply.channel, reply.ts):
             return
-        relayed = False
-        if reply.text.strip():
-            try:
-                relayed = bool(
-                    await casework.post_agent_message(
-                        ctx,
-                        case.id,
+        try:
+            if reply.files:
+                outcome = await agent_files.post_agent_reply_with_files(
+                    ctx,
+                    case.id,
+                    reply.user,
+                    plain_from_slack(reply.text),
+                    reply.files,
+                    deps.files,
+                    slack_ts=reply.ts,
+                    event_id=body.get("event_id"),
+                )
+                if outcome.left_behind:
+                    await deps.tell(
+                        reply.channel,
                         reply.user,
-                        plain_from_slack(reply.text),
-                        slack_ts=reply.ts,
-                        event_id=body.get("event_id"),
+                        files_left_behind(outcome.left_behind, with_text=outcome.relayed),
+                        case.id,
+                        thread_ts=reply.thread_ts,
                     )
-                )
-            except NotAllowed as refused:
-                await deps.tell(
-                    reply.channel,
-                    reply.user,
-                    f":no_entry: Not sent to the customer: {refused}.",
+            elif reply.text.strip():
+                await casework.post_agent_message(
+                    ctx,
                     case.id,
-                    thread_ts=reply.thread_ts,
-                )
-            except InvalidInput as problem:
-                await deps.tell(
-                    reply.channel,
                     reply.user,
-                    f":warning: Not sent to the customer: {problem}",
-                    case.id,
-                    thread_ts=reply.thread_ts,
+                    plain_from_slack(reply.text),
+                    slack_ts=reply.ts,
+                    event_id=body.get("event_id"),
                 )
-        # Only the assignee's messages go to the customer, so only they need to hear that a
-        # file stayed behind; a retried event (relayed False) was already answered.
-        to_customer = relayed or (not reply.text.strip() and case.assignee_id == reply.user)
-        if reply.files and to_customer:
+        except NotAllowed as refused:
             await deps.tell(
                 reply.channel,
                 reply.user,
-                files_not_passed_on(reply.files, with_text=relayed),
+                f":no_entry: Not sent to the customer: {refused}.",
+                case.id,
+                thread_ts=reply.thread_ts,
+            )
+        except InvalidInput as problem:
+            await deps.tell(
+                reply.channel,
+                reply.user,
+                f":warning: Not sent to the customer: {problem}",
                 case.id,
                 thread_ts=reply.thread_ts,
             )
 
 
-def files_not_passed_on(names: tuple[str, ...], with_text: bool) -> str:
-    """The note to an agent whose reply carried files the customer will not get."""
-    listed = ", ".join(f"`{escape_mrkdwn(name)}`" for name in names[:5])
-    if len(names) > 5:
-        listed += f" and {len(names) - 5} more"
-    told = "The customer got your text, but not" if with_text else "The customer did not get"
-    return (
-        f":paperclip: {told} {listed}: casebridge does not pass files on yet. "
-        "Paste the content or a link in the thread instead."
+# Why a file stayed behind, in the agent's words (by the refusal's code).
+_WHY = {
+    "file_too_large": "larger than casebridge takes (FILE_MAX_BYTES)",
+    "case_files_full": "the case's files would pass their total (CASE_FILES_MAX_BYTES)",
+    "file_type": "not a kind casebridge passes on (PNG, JPEG, GIF, WebP, PDF, plain text)",
+    "file_empty": "it is empty",
+    "not_fetched": "casebridge could not download it from Slack",
+    "not_stored": "casebridge could not store it",
+    "files_disabled": "files are not enabled here",
+}
+
+
+def files_left_behind(left: Sequence[LeftBehind], with_text: bool) -> str:
+    """The note to an agent whose reply carried files the customer did not get."""
+    lines = [f"• `{escape_mrkdwn(f.name)}`: {_WHY.get(f.code, 'refused')}" for f in left[:10]]
+    if len(left) > 10:
+        lines.append(f"… and {len(left) - 10} more")
+    told = (
+        "The customer got the rest of your reply, but not"
+        if with_text
+        else ("The customer did not get")
     )
+    return f":paperclip: {told}:\n" + "\n".join(lines)
