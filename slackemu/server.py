@@ -197,7 +197,8 @@ class EmulatorServer:
             (
                 e
                 for e in self.envelopes
-                if e["event"].get("ts") == ts and not e["event"].get("subtype")
+                if e["event"].get("ts") == ts
+                and e["event"].get("subtype") in (None, "file_share", "thread_broadcast")
             ),
             None,
         )

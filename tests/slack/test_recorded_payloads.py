@@ -19,6 +19,9 @@ from bridge import views
 from bridge.core.cases import CaseStatus
 from bridge.services import casework
 from slackemu.delivery import COMMANDS, EVENTS, INTERACTIVE, Outcome
+from slackemu.files import UploadedFile
+from slackemu.state import TEAM_ID
+from tests.files_in_browser import PNG
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
 
@@ -118,13 +121,23 @@ async def test_a_recorded_payload_replayed_into_casebridge(bridge: Casebridge, n
         assert acked(await slack.deliver(kind, body))
         assert await relayed(bridge, case, 1) == ["Hi there!"]
     elif name == "event_message_file_share.json":
-        # Bob answers with a screenshot: the customer gets the text, Bob hears about the file
+        # Bob answers with a screenshot: the customer gets the text and the image, which
+        # casebridge downloaded from the file's url_private_download (Slack's file host,
+        # played by the stand-in: its address and the bytes are the only changes)
         in_thread(event, case)
+        for shared in event["files"]:
+            for key in ("url_private", "url_private_download"):
+                shared[key] = shared[key].replace(
+                    "https://files.slack.com/files-pri/T111-", f"{slack.url}/files-pri/{TEAM_ID}-"
+                )
+            slack.uploads[shared["id"]] = UploadedFile(
+                shared["id"], shared["name"], len(PNG), "UBOB", ticket="", content=PNG
+            )
         assert acked(await slack.deliver(kind, body))
-        assert await relayed(bridge, case, 1) == ["Hi there!"]
-        note = await slack.wait_for(lambda: slack.ephemerals("UBOB"))
-        assert "file.png" in note[-1].text and "not" in note[-1].text
-        assert note[-1].thread_ts == case.ts
+        assert await relayed(bridge, case, 1) == ["Hi there!\n📎 file.png"]
+        [pushed] = bridge.push.of(case.id, "agent_message")
+        assert [(f["name"], f["kind"]) for f in pushed["files"]] == [("file.png", "image/png")]
+        assert slack.ephemerals("UBOB") == []
     elif name == "event_message_me_message.json":
         in_thread(event, case)
         assert acked(await slack.deliver(kind, body))

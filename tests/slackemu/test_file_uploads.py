@@ -121,8 +121,17 @@ async def test_an_agents_file_share_carries_a_url_private_only_the_bot_token_ope
         bot = {"Authorization": f"Bearer {slack.bot_token}"}
         async with http.get(shared["url_private_download"], headers=bot) as answer:
             assert answer.status == 200 and await answer.read() == pdf
-        async with http.get(shared["url_private"]) as stranger:
-            assert stranger.status == 403
+        # Without the bot token, as Slack does: a redirect to the sign-in page, not the file
+        wrong = {"Authorization": "Bearer xoxb-someone-else"}
+        for headers in ({}, wrong):
+            async with http.get(
+                shared["url_private"], headers=headers, allow_redirects=False
+            ) as stranger:
+                assert stranger.status == 302
+                sign_in = stranger.headers["Location"]
+                assert sign_in.startswith("https://casebridge-local.slack.com/?redir=")
+                assert "files-pri" in sign_in
+                assert await stranger.read() != pdf
     info = (await client.files_info(file=shared["id"]))["file"]
     assert info["shares"]["public"][CHANNEL][0]["thread_ts"] == parent["ts"]
     with pytest.raises(SlackApiError) as not_ours:
