@@ -20,7 +20,6 @@ from bridge.core.cases import CaseStatus
 from bridge.services import casework
 from slackemu.delivery import COMMANDS, EVENTS, INTERACTIVE, Outcome
 from slackemu.files import UploadedFile
-from slackemu.state import TEAM_ID
 from tests.files_in_browser import PNG
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
@@ -125,13 +124,20 @@ async def test_a_recorded_payload_replayed_into_casebridge(bridge: Casebridge, n
         # casebridge downloaded from the file's url_private_download (Slack's file host,
         # played by the stand-in: its address and the bytes are the only changes)
         in_thread(event, case)
+        team = slack.workspace.team.id
         for shared in event["files"]:
             for key in ("url_private", "url_private_download"):
                 shared[key] = shared[key].replace(
-                    "https://files.slack.com/files-pri/T111-", f"{slack.url}/files-pri/{TEAM_ID}-"
+                    "https://files.slack.com/files-pri/T111-", f"{slack.url}/files-pri/{team}-"
                 )
             slack.uploads[shared["id"]] = UploadedFile(
-                shared["id"], shared["name"], len(PNG), "UBOB", ticket="", content=PNG
+                shared["id"],
+                shared["name"],
+                len(PNG),
+                "UBOB",
+                ticket="",
+                content=PNG,
+                team=slack.workspace.team,
             )
         assert acked(await slack.deliver(kind, body))
         assert await relayed(bridge, case, 1) == ["Hi there!\n📎 file.png"]
