@@ -420,7 +420,9 @@ async def test_a_send_the_server_never_answers_is_retried_and_shows_once(
     await page.get_by_label("Your message").fill("Is anyone there?")
     await page.keyboard.press("Enter")
     await expect(page.get_by_text("not sent yet, retrying")).to_be_visible(timeout=15_000)
-    # Sent again with the same client_id, answered this time: the note goes away.
-    await expect(page.get_by_text("not sent yet, retrying")).to_have_count(0, timeout=15_000)
+    # Sent again with the same client_id, answered this time: the line is no longer pending
+    # (the note changes to "sending…" as soon as the resend starts, before any answer).
+    await expect(page.locator(".message.customer.pending")).to_have_count(0, timeout=15_000)
+    await expect(page.get_by_text("not sent yet, retrying")).to_have_count(0)
     await expect(page.get_by_text("Is anyone there?")).to_have_count(1)
     assert swallowed and await message_texts(site) == ["Hello?", "Is anyone there?"]
