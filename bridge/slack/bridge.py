@@ -140,6 +140,7 @@ async def _startup_checkup(bridge: SlackBridge) -> None:
             portals,
             bridge.app.client,
             request_url=talks_to_real_slack(bridge.setup),
+            socket_mode=False,
         )
     except Exception:  # a check-up must never take casebridge down
         log.exception("the Slack start-up check failed")

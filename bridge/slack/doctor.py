@@ -214,8 +214,13 @@ async def checkup(
     portals: Sequence[Portal],
     client: AsyncWebClient | None = None,
     request_url: bool = True,
+    socket_mode: bool = True,
 ) -> Report:
-    """Every check, in the order an admin would fix things; one line per problem."""
+    """Every check, in the order an admin would fix things; one line per problem.
+
+    `socket_mode=False` leaves out asking for a Socket Mode connection: a running casebridge's
+    own connection already tells, and `apps.connections.open` is Tier 1 (about one a minute),
+    so a second call at start-up would be refused and hold the real connection back."""
     report = Report()
     if not setup.bot_token:
         report.problems.append(explain("not_authed"))
@@ -230,7 +235,8 @@ async def checkup(
             if portal.active:
                 report.problems += await check_channel(client, portal)
     if setup.app_token:
-        report.problems += await check_socket_mode(client, setup.app_token)
+        if socket_mode:
+            report.problems += await check_socket_mode(client, setup.app_token)
     elif request_url:
         report.problems += await check_request_url(setup)
     report.checked_at = datetime.now(UTC)

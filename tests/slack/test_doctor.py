@@ -89,6 +89,19 @@ async def test_the_start_up_check_is_in_healthz(bridge: Casebridge) -> None:
     assert health["slack"]["status"] == "ok" and health["slack"]["problems"] == []
 
 
+@pytest.mark.parametrize("bridge", ["socket"], indirect=True)
+async def test_in_socket_mode_the_start_up_check_leaves_the_one_connection_a_minute_alone(
+    bridge: Casebridge,
+) -> None:
+    # apps.connections.open is Tier 1: a second call at start-up would be refused and, after
+    # a restart, hold the real connection back; the running connection is the check
+    slack_side = bridge.components.slack
+    assert slack_side is not None
+    await bridge.slack.wait_for(lambda: slack_side.health.checked_at)
+    assert len(bridge.slack.calls_to("apps.connections.open")) == 1
+    assert slack_side.health.problems == []
+
+
 @pytest.mark.parametrize("bridge", ["http"], indirect=True)
 async def test_casebridge_doctor_prints_one_line_per_problem(
     bridge: Casebridge, capsys: pytest.CaptureFixture[str]
