@@ -92,6 +92,7 @@ class OutboxDeliverer:
         # Told the scope of a parked lane that works again (after its commit), e.g. to read
         # back from the other side what it could not send us meanwhile.
         self.resumed_listeners: list[Callable[[str], Awaitable[None]]] = []
+        self._releases: set[asyncio.Task[None]] = set()
         self._postgresql = db.engine.dialect.name == "postgresql"
 
     # Running -------------------------------------------------------------------------------
@@ -153,10 +154,14 @@ class OutboxDeliverer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._releases:  # each sees `_stopping` after its pause; the lease covers the rest
+            _, late = await asyncio.wait(self._releases, timeout=grace)
+            for release in late:
+                release.cancel()
 
     async def idle(self) -> bool:
         """Whether this worker holds nothing (for tests and shutdown)."""
-        return not self._held and not self._lanes
+        return not self._held and not self._lanes and not self._releases
 
     # Feeding lanes -------------------------------------------------------------------------
 
@@ -262,6 +267,7 @@ class OutboxDeliverer:
                 log.exception("outbox item %s: recording delivery failed", item.id)
                 self._doubt[item.id] = time.monotonic()
                 self._held.pop(item.id, None)
+                self._release_soon(item.id)
         finally:
             PROBING.reset(probing)
         return None
@@ -270,8 +276,33 @@ class OutboxDeliverer:
         self._held.pop(item.id, None)
         try:
             await recording
-        except Exception:  # the lease runs out and the item is tried again
+        except Exception:
             log.exception("outbox item %s: recording the outcome failed", item.id)
+            self._release_soon(item.id)
+
+    def _release_soon(self, item_id: int) -> None:
+        """An item whose outcome could not be recorded (the database went away) is tried again
+        as soon as the database is back, rather than when its lease runs out; the attempt
+        counted at its claim makes the next one look before it repeats anything."""
+        task = asyncio.get_running_loop().create_task(
+            self._release(item_id), name=f"release {item_id}"
+        )
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _release(self, item_id: int) -> None:
+        pause = 0.2
+        while not self._stopping:
+            try:
+                async with self.db.uow() as uow:
+                    await uow.outbox.release(item_id, self.clock.now())
+                    await uow.commit()
+            except Exception:  # still away: the lease is the fallback if we stop meanwhile
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            self.wake()
+            return
 
     async def _finish(
         self, item: OutboxItem, outcome: dict[str, Any] | Outcome

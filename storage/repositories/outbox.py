@@ -271,6 +271,14 @@ class OutboxRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def release(self, item_id: int, now: datetime) -> None:
+        """Let a pending item be taken again at once instead of when its lease runs out."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.status == PENDING)
+            .values(not_before=now)
+        )
+
     async def following(
         self, item: OutboxItem, limit: int = 50, operation: str | None = None
     ) -> Sequence[OutboxItem]:

@@ -24,6 +24,7 @@ from bridge.outbox.errors import RateLimited, Transient
 from storage.models import OutboxRow
 from storage.repositories.outbox import OutboxItem
 from storage.uow import Database
+from tests.portal.cuttable_proxy import CuttableProxy
 
 QUICK = DeliveryPolicy(
     lease=timedelta(seconds=2),
@@ -209,3 +210,34 @@ async def test_two_workers_on_postgresql_share_the_work_and_never_deliver_an_ite
         by_key[key].append(item_id)
     assert all(got == sorted(got) for got in by_key.values())  # in order per case
     assert {name for *_, name in delivered} == {"a", "b"}  # both took part
+
+
+async def test_a_delivery_the_database_could_not_record_goes_out_once_soon_after_it_is_back(
+    backend: str, database_url: str, db: Database
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("the database is cut off through a TCP relay: PostgreSQL")
+    relay = CuttableProxy(target=5432)
+    await relay.start()
+    through_relay = Database.from_url(database_url.replace(":5432/", f":{relay.port}/"))
+    posted: list[tuple[int, int]] = []  # (item, attempt) as the other side saw them
+
+    async def post(_d: Any, item: OutboxItem) -> dict[str, Any]:
+        posted.append((item.id, item.attempts))
+        if len(posted) == 1:  # delivered, and the database goes away before it is recorded
+            await relay.cut()
+            asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(relay.start()))
+        return {}
+
+    # a lease far longer than the test: only an early release lets the item out again
+    policy = replace(QUICK, lease=timedelta(seconds=120))
+    [item_id] = await queue(db, "case:1", 1)
+    try:
+        async with delivering(SlackWork(through_relay, SystemClock(), {"send": post}, policy)):
+            await until(lambda: sent(db, [item_id]), timeout=20)
+    finally:
+        await through_relay.dispose()
+        await relay.cut()
+    # tried again once the database was back, as a second attempt (so a real handler looks
+    # for its earlier post before posting again)
+    assert posted == [(item_id, 1), (item_id, 2)]
