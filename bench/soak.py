@@ -4,17 +4,25 @@ broken on purpose; afterwards every reply and every message is counted on the ot
     .venv/bin/python bench/soak.py [--quick | --tiny] [--cases 4] [--messages 6]
 
 Real processes on loopback: the local Slack (`python -m slackemu`, Slack's redelivery schedule
-shrunk to 0 s, 1 s, 2 s) and `casebridge run` on SQLite, in HTTP mode. Customers are Socket.IO
-clients that resend on a missing answer with the same client_id, as the page does; the agent
-writes in the threads through the stand-in. Phases, each with its own traffic:
-  kill -9    casebridge killed mid-traffic and restarted, N times
-  outage     every Slack Web API method answers 503 for a while
-  429 storm  every Slack Web API method answers 429 with Retry-After for a while
-  redelivery Slack sends every agent reply's event three more times
+shrunk to 0 s, 1 s, 2 s) and `casebridge run`. Customers are Socket.IO clients that resend on a
+missing answer with the same client_id, as the page does; the agent writes in the threads
+through the stand-in. Three set-ups, each with its own processes and phases, each phase with
+its own traffic:
+  HTTP, SQLite          kill -9, Slack outage, 429 storm, redelivery
+  HTTP, PostgreSQL      database stop, kill -9
+  Socket Mode, SQLite   kill -9, Slack outage, redelivery
+where
+  kill -9         casebridge killed mid-traffic and restarted, N times
+  database stop   PostgreSQL unreachable for a while: casebridge reaches it through a TCP relay
+                  that drops every connection and refuses new ones (the machine's server is
+                  shared, so it is not stopped itself)
+  outage          every Slack Web API method answers 503 for a while
+  429 storm       every Slack Web API method answers 429 with Retry-After for a while
+  redelivery      Slack sends every agent reply's event three more times
 Counted at the end, per phase: agent replies the customer's page does not show (from `hello`,
 what a reloaded page shows), customer messages acknowledged but not in the Slack thread, twice
 shown or posted, out of order; and how long after the fault ended everything was through.
-Not yet: the PostgreSQL-stop phase and Socket Mode (see the report). Ends with one JSON line.
+Ends with one JSON line (sums over every phase; catch_up_s the longest).
 """
 
 from __future__ import annotations
@@ -42,8 +50,9 @@ from bridge.services import agents as agent_services
 from bridge.services import portals as portal_services
 from bridge.services.context import ServiceContext
 from storage.uow import Database
+from tests.portal.cuttable_proxy import CuttableProxy
 
-SECRET, TOKEN = "soak-signing-secret", "xoxb-local"
+SECRET, TOKEN, APP_TOKEN = "soak-signing-secret", "xoxb-local", "xapp-soak"
 FORM = {"first_name": "Soak", "last_name": "Customer", "email": "s@example.com", "question": "?"}
 
 
@@ -53,10 +62,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Setup:
+    """One way of running casebridge, and the faults tried on it."""
+
+    db: str  # sqlite | postgresql
+    socket_mode: bool
+    faults: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{'Socket Mode' if self.socket_mode else 'HTTP'}, {self.db_label}"
+
+    @property
+    def db_label(self) -> str:
+        return "PostgreSQL" if self.db == "postgresql" else "SQLite"
+
+
+SETUPS = (
+    Setup("sqlite", False, ("kill", "outage", "storm", "redelivery")),
+    Setup("postgresql", False, ("database", "kill")),
+    Setup("sqlite", True, ("kill", "outage", "redelivery")),
+)
+# `--tiny` (in make test): every fault once, each set-up's own fault at least once.
+TINY_SETUPS = (
+    Setup("sqlite", False, ("kill", "outage", "storm", "redelivery")),
+    Setup("postgresql", False, ("database",)),
+    Setup("sqlite", True, ("kill",)),
+)
+
+
 @dataclass
 class Rig:
     folder: Path
     database_url: str
+    socket_mode: bool = False
     web: int = field(default_factory=free_port)
     slack_port: int = field(default_factory=free_port)
     casebridge: asyncio.subprocess.Process | None = None
@@ -76,16 +116,20 @@ class Rig:
             for k, v in os.environ.items()
             if not k.upper().startswith(("SLACK_", "DATABASE_", "SMTP_", "HTTP_", "HTTPS_"))
         }
-        return kept | {
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": self.database_url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": f"{self.slack}/api/",
-            "HOST": "127.0.0.1",
-            "PORT": str(self.web),
-            "PUBLIC_URL": self.url,
-        }
+        return (
+            kept
+            | {
+                "PYTHONPATH": str(ROOT),
+                "DATABASE_URL": self.database_url,
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": f"{self.slack}/api/",
+                "HOST": "127.0.0.1",
+                "PORT": str(self.web),
+                "PUBLIC_URL": self.url,
+            }
+            | ({"SLACK_APP_TOKEN": APP_TOKEN} if self.socket_mode else {})
+        )
 
     async def start_slack(self) -> None:
         self.slackemu = await asyncio.create_subprocess_exec(
@@ -96,6 +140,7 @@ class Rig:
             f"--signing-secret={SECRET}",
             f"--app-url={self.url}/slack/events",
             "--retry-delays=0,1,2",
+            *([f"--app-token={APP_TOKEN}"] if self.socket_mode else []),
             env=self.env(),
             stdout=(self.folder / "slackemu.log").open("ab"),
             stderr=asyncio.subprocess.STDOUT,
@@ -238,6 +283,25 @@ async def card_ts(http: aiohttp.ClientSession, rig: Rig, reference: str) -> str:
     raise RuntimeError(f"the case message of {reference} never appeared")
 
 
+async def claim(http: aiohttp.ClientSession, rig: Rig, reference: str, ts: str) -> None:
+    """Bob presses *Assign to me* until the card says so, as an agent whose click Slack
+    reported failed (casebridge still reconnecting) would press it again."""
+    click = {"as": "UBOB", "channel": "C0SUPPORT", "ts": ts, "action_id": "case_claim"}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (await emu(http, rig, "click", **click)).get("ok"):
+            break
+        await asyncio.sleep(1)
+    while time.monotonic() < deadline:
+        params = {"channel": "C0SUPPORT", "as": "UBOB"}
+        async with http.get(f"{rig.slack}/_emu/messages", params=params) as response:
+            for message in (await response.json())["messages"]:
+                if message.get("ts") == ts and "Assigned to" in str(message):
+                    return
+        await asyncio.sleep(0.3)
+    raise RuntimeError(f"{reference} was never assigned")
+
+
 @dataclass
 class PhaseResult:
     name: str
@@ -249,6 +313,7 @@ class PhaseResult:
     duplicated_customer_messages: int = 0
     reordered: int = 0
     catch_up_s: float = 0.0
+    setup: str = ""
 
 
 async def phase(
@@ -268,14 +333,8 @@ async def phase(
             opened = await response.json()
         customers.append(Customer(rig, opened["token"], opened["reference"]))
         ts = await card_ts(http, rig, opened["reference"])
-        await emu(
-            http,
-            rig,
-            "click",
-            **{"as": "UBOB", "channel": "C0SUPPORT", "ts": ts, "action_id": "case_claim"},
-        )
+        await claim(http, rig, opened["reference"], ts)
         threads.append(ts)
-    await asyncio.sleep(1)
     agent_texts = [[f"{name} agent {c}.{n}" for n in range(messages)] for c in range(cases)]
     reply_ts: list[str] = []
 
@@ -342,12 +401,43 @@ async def phase(
     return result
 
 
-async def soak(cases: int, messages: int, kills: int, fault_seconds: float) -> list[PhaseResult]:
+async def soak(
+    setups: tuple[Setup, ...],
+    cases: int,
+    messages: int,
+    kills: int,
+    fault_seconds: float,
+    logs: Path | None = None,
+) -> list[PhaseResult]:
     results: list[PhaseResult] = []
-    async with scratch_database("sqlite") as database_url:
+    for setup in setups:
+        results += await soak_one(setup, cases, messages, kills, fault_seconds, logs)
+    return results
+
+
+async def soak_one(
+    setup: Setup,
+    cases: int,
+    messages: int,
+    kills: int,
+    fault_seconds: float,
+    logs: Path | None = None,
+) -> list[PhaseResult]:
+    """Start the stand-in and casebridge as `setup` says and run its faults, one phase each."""
+    results: list[PhaseResult] = []
+    async with scratch_database(setup.db) as database_url:
+        await seed(database_url)
+        relay: CuttableProxy | None = None
+        if setup.db == "postgresql":  # casebridge reaches the database through a relay we cut
+            relay = CuttableProxy(target=5432)
+            await relay.start()
+            database_url = database_url.replace(":5432/", f":{relay.port}/")
         with tempfile.TemporaryDirectory() as scratch:
-            rig = Rig(Path(scratch), database_url)
-            await seed(database_url)
+            folder = Path(scratch)
+            if logs is not None:  # kept: one folder per set-up
+                folder = logs / setup.label.replace(", ", "-").replace(" ", "-").lower()
+                folder.mkdir(parents=True, exist_ok=True)
+            rig = Rig(folder, database_url, socket_mode=setup.socket_mode)
             await rig.start_slack()
             await rig.start_casebridge()
             try:
@@ -360,27 +450,29 @@ async def soak(cases: int, messages: int, kills: int, fault_seconds: float) -> l
                             await asyncio.sleep(0.5)
                             await rig.start_casebridge()
 
-                    async def outage() -> None:
+                    async def database_stop() -> None:
+                        assert relay is not None
+                        await asyncio.sleep(1.0)
+                        await relay.cut()
+                        await asyncio.sleep(fault_seconds)
+                        await relay.start()
+
+                    async def slack_fault(fault: str, **options: Any) -> None:
                         await emu(
                             http,
                             rig,
                             "fault",
-                            fault="outage",
+                            fault=fault,
                             method="*",
-                            options={"seconds": fault_seconds},
+                            options={"seconds": fault_seconds, **options},
                         )
                         await asyncio.sleep(fault_seconds)
 
+                    async def outage() -> None:
+                        await slack_fault("outage")
+
                     async def storm() -> None:
-                        await emu(
-                            http,
-                            rig,
-                            "fault",
-                            fault="rate_limit",
-                            method="*",
-                            options={"seconds": fault_seconds, "retry_after": 2},
-                        )
-                        await asyncio.sleep(fault_seconds)
+                        await slack_fault("rate_limit", retry_after=2)
 
                     async def nothing() -> None:
                         await asyncio.sleep(0)
@@ -390,41 +482,35 @@ async def soak(cases: int, messages: int, kills: int, fault_seconds: float) -> l
                             for _ in range(3):
                                 await emu(http, rig, "redeliver", ts=ts)
 
-                    results.append(
-                        await phase(f"kill -9 ×{kills}", rig, http, cases, messages, kill_nine)
-                    )
-                    results.append(
-                        await phase(
-                            f"Slack outage {fault_seconds:.0f} s",
-                            rig,
-                            http,
-                            cases,
-                            messages,
-                            outage,
-                        )
-                    )
-                    results.append(
-                        await phase(
-                            f"429 storm {fault_seconds:.0f} s", rig, http, cases, messages, storm
-                        )
-                    )
-                    results.append(
-                        await phase("redelivery ×3", rig, http, cases, messages, nothing, redeliver)
-                    )
+                    named: dict[str, tuple[str, Callable[[], Awaitable[None]]]] = {
+                        "kill": (f"kill -9 ×{kills}", kill_nine),
+                        "database": (f"database stop {fault_seconds:.0f} s", database_stop),
+                        "outage": (f"Slack outage {fault_seconds:.0f} s", outage),
+                        "storm": (f"429 storm {fault_seconds:.0f} s", storm),
+                        "redelivery": ("redelivery ×3", nothing),
+                    }
+                    for fault in setup.faults:
+                        name, act = named[fault]
+                        after = redeliver if fault == "redelivery" else None
+                        result = await phase(name, rig, http, cases, messages, act, after)
+                        result.setup = setup.label
+                        results.append(result)
             finally:
                 await rig.stop()
+                if relay is not None:
+                    await relay.cut()
     return results
 
 
 def print_table(results: list[PhaseResult]) -> None:
     print(
-        "| fault (HTTP mode, SQLite) | agent replies lost | customer messages lost "
+        "| set-up | fault | agent replies lost | customer messages lost "
         "| duplicated (agent / customer) | reordered | caught up after |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r.name} | {r.lost_agent_replies} of {r.agent_replies} "
+            f"| {r.setup} | {r.name} | {r.lost_agent_replies} of {r.agent_replies} "
             f"| {r.lost_customer_messages} of {r.customer_messages} "
             f"| {r.duplicated_agent_replies} / {r.duplicated_customer_messages} "
             f"| {r.reordered} | {r.catch_up_s:.1f} s |"
@@ -439,12 +525,31 @@ def main() -> None:
     parser.add_argument("--fault-seconds", type=float, default=15.0)
     parser.add_argument("--quick", action="store_true", help="a short run (under five minutes)")
     parser.add_argument("--tiny", action="store_true", help="the shortest run, for make test")
+    parser.add_argument(
+        "--only",
+        choices=("http-sqlite", "http-postgresql", "socket-sqlite"),
+        action="append",
+        help="run only these set-ups (default: all three)",
+    )
+    parser.add_argument(
+        "--faults",
+        help="run only these faults, comma-separated (kill, database, outage, storm, redelivery)",
+    )
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs in this folder")
     args = parser.parse_args()
+    wanted = set(args.faults.split(",")) if args.faults else None
+    setups = tuple(
+        Setup(s.db, s.socket_mode, tuple(f for f in s.faults if wanted is None or f in wanted))
+        for s in (TINY_SETUPS if args.tiny else SETUPS)
+        if not args.only or f"{'socket' if s.socket_mode else 'http'}-{s.db}" in args.only
+    )
     if args.quick:
         args.cases, args.messages, args.kills, args.fault_seconds = 3, 6, 3, 6.0
     if args.tiny:
         args.cases, args.messages, args.kills, args.fault_seconds = 2, 3, 1, 3.0
-    results = asyncio.run(soak(args.cases, args.messages, args.kills, args.fault_seconds))
+    results = asyncio.run(
+        soak(setups, args.cases, args.messages, args.kills, args.fault_seconds, args.logs)
+    )
     print_table(results)
     keys = (
         "lost_agent_replies",

@@ -1,5 +1,6 @@
-"""The fault soak's shortest run: kill -9, a Slack outage, a 429 storm and redeliveries against
-real processes lose, repeat and reorder nothing."""
+"""The fault soak's shortest run: kill -9 (HTTP and Socket Mode), a Slack outage, a 429 storm,
+redeliveries and an unreachable PostgreSQL against real processes lose, repeat and reorder
+nothing."""
 
 from __future__ import annotations
 
