@@ -401,28 +401,25 @@ async def phase(
     return result
 
 
-async def soak(
-    setups: tuple[Setup, ...],
-    cases: int,
-    messages: int,
-    kills: int,
-    fault_seconds: float,
-    logs: Path | None = None,
-) -> list[PhaseResult]:
+@dataclass(frozen=True)
+class Plan:
+    """How much traffic and how many faults each phase has."""
+
+    cases: int
+    messages: int
+    kills: int
+    fault_seconds: float
+    logs: Path | None = None  # keep the processes' logs here
+
+
+async def soak(setups: tuple[Setup, ...], plan: Plan) -> list[PhaseResult]:
     results: list[PhaseResult] = []
     for setup in setups:
-        results += await soak_one(setup, cases, messages, kills, fault_seconds, logs)
+        results += await soak_one(setup, plan)
     return results
 
 
-async def soak_one(
-    setup: Setup,
-    cases: int,
-    messages: int,
-    kills: int,
-    fault_seconds: float,
-    logs: Path | None = None,
-) -> list[PhaseResult]:
+async def soak_one(setup: Setup, plan: Plan) -> list[PhaseResult]:
     """Start the stand-in and casebridge as `setup` says and run its faults, one phase each."""
     results: list[PhaseResult] = []
     async with scratch_database(setup.db) as database_url:
@@ -434,8 +431,8 @@ async def soak_one(
             database_url = database_url.replace(":5432/", f":{relay.port}/")
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
-            if logs is not None:  # kept: one folder per set-up
-                folder = logs / setup.label.replace(", ", "-").replace(" ", "-").lower()
+            if plan.logs is not None:  # kept: one folder per set-up
+                folder = plan.logs / setup.label.replace(", ", "-").replace(" ", "-").lower()
                 folder.mkdir(parents=True, exist_ok=True)
             rig = Rig(folder, database_url, socket_mode=setup.socket_mode)
             await rig.start_slack()
@@ -444,7 +441,7 @@ async def soak_one(
                 async with aiohttp.ClientSession() as http:
 
                     async def kill_nine() -> None:
-                        for _ in range(kills):
+                        for _ in range(plan.kills):
                             await asyncio.sleep(1.0)
                             await rig.kill_casebridge()
                             await asyncio.sleep(0.5)
@@ -454,7 +451,7 @@ async def soak_one(
                         assert relay is not None
                         await asyncio.sleep(1.0)
                         await relay.cut()
-                        await asyncio.sleep(fault_seconds)
+                        await asyncio.sleep(plan.fault_seconds)
                         await relay.start()
 
                     async def slack_fault(fault: str, **options: Any) -> None:
@@ -464,9 +461,9 @@ async def soak_one(
                             "fault",
                             fault=fault,
                             method="*",
-                            options={"seconds": fault_seconds, **options},
+                            options={"seconds": plan.fault_seconds, **options},
                         )
-                        await asyncio.sleep(fault_seconds)
+                        await asyncio.sleep(plan.fault_seconds)
 
                     async def outage() -> None:
                         await slack_fault("outage")
@@ -483,16 +480,16 @@ async def soak_one(
                                 await emu(http, rig, "redeliver", ts=ts)
 
                     named: dict[str, tuple[str, Callable[[], Awaitable[None]]]] = {
-                        "kill": (f"kill -9 ×{kills}", kill_nine),
-                        "database": (f"database stop {fault_seconds:.0f} s", database_stop),
-                        "outage": (f"Slack outage {fault_seconds:.0f} s", outage),
-                        "storm": (f"429 storm {fault_seconds:.0f} s", storm),
+                        "kill": (f"kill -9 ×{plan.kills}", kill_nine),
+                        "database": (f"database stop {plan.fault_seconds:.0f} s", database_stop),
+                        "outage": (f"Slack outage {plan.fault_seconds:.0f} s", outage),
+                        "storm": (f"429 storm {plan.fault_seconds:.0f} s", storm),
                         "redelivery": ("redelivery ×3", nothing),
                     }
                     for fault in setup.faults:
                         name, act = named[fault]
                         after = redeliver if fault == "redelivery" else None
-                        result = await phase(name, rig, http, cases, messages, act, after)
+                        result = await phase(name, rig, http, plan.cases, plan.messages, act, after)
                         result.setup = setup.label
                         results.append(result)
             finally:
@@ -548,7 +545,7 @@ def main() -> None:
     if args.tiny:
         args.cases, args.messages, args.kills, args.fault_seconds = 2, 3, 1, 3.0
     results = asyncio.run(
-        soak(setups, args.cases, args.messages, args.kills, args.fault_seconds, args.logs)
+        soak(setups, Plan(args.cases, args.messages, args.kills, args.fault_seconds, args.logs))
     )
     print_table(results)
     keys = (

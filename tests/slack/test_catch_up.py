@@ -4,7 +4,8 @@ redelivering them, reach the customer on restart — in order, once."""
 from __future__ import annotations
 
 from bridge.services import casework, customer
-from slackemu.state import BOT_USER_ID
+from bridge.services.intake import OpenedCase
+from slackemu.state import BOT_USER_ID, Message
 from tests.slack.conftest import Casebridge
 from tests.slack.test_case_journey import a_customer_opens_chat
 from tests.slack.test_delivery_resilience import customer_lines
@@ -43,14 +44,20 @@ async def test_replies_written_while_casebridge_was_down_arrive_after_the_restar
     assert slack.calls_to("conversations.replies")  # read from Slack itself
 
 
-async def test_replies_written_while_the_bot_was_out_of_the_channel_arrive_once_it_is_back(
-    bridge: Casebridge,
-) -> None:
-    slack = bridge.slack
+async def bob_is_on_a_case(bridge: Casebridge) -> tuple[OpenedCase, Message]:
+    """A customer's chat, claimed by Bob; its case message."""
     opened = await a_customer_opens_chat(bridge)
     card = await bridge.case_message(opened.case.reference)
     await casework.claim(bridge.services, opened.case.id, "UBOB")
     await bridge.idle()
+    return opened, card
+
+
+async def test_replies_written_while_the_bot_was_out_of_the_channel_arrive_once_it_is_back(
+    bridge: Casebridge,
+) -> None:
+    slack = bridge.slack
+    opened, card = await bob_is_on_a_case(bridge)
 
     # someone removes the bot from #support, and the install cannot join back by itself:
     # Slack sends casebridge nothing of what is said there now
@@ -75,10 +82,7 @@ async def test_a_bot_that_joins_back_by_itself_reads_what_it_missed_there(
     bridge: Casebridge,
 ) -> None:
     slack = bridge.slack
-    opened = await a_customer_opens_chat(bridge)
-    card = await bridge.case_message(opened.case.reference)
-    await casework.claim(bridge.services, opened.case.id, "UBOB")
-    await bridge.idle()
+    opened, card = await bob_is_on_a_case(bridge)
 
     await slack.remove_bot("C0SUPPORT")  # kicked out of a public channel
     await slack.user_posts("UBOB", "C0SUPPORT", "Which model is it?", card.ts)
