@@ -208,14 +208,15 @@ async def seed(database_url: str) -> None:
 class Customer:
     """A customer's page: sends with client_ids, resends on a missing answer or a drop."""
 
-    def __init__(self, rig: Rig, token: str, reference: str) -> None:
+    def __init__(self, rig: Rig, http: aiohttp.ClientSession, token: str, reference: str) -> None:
         self.rig, self.token, self.reference = rig, token, reference
+        self.http = http  # shared, so a failed connect leaves no session of its own behind
         self.acked: list[str] = []
         self.client: socketio.AsyncClient | None = None
 
     async def ensure_connected(self) -> socketio.AsyncClient:
         while self.client is None or not self.client.connected:
-            client = socketio.AsyncClient(reconnection=False)
+            client = socketio.AsyncClient(reconnection=False, http_session=self.http)
             try:
                 await client.connect(
                     self.rig.url,
@@ -331,7 +332,7 @@ async def phase(
     for _ in range(cases):
         async with http.post(f"{rig.url}/p/soak/cases", json=FORM) as response:
             opened = await response.json()
-        customers.append(Customer(rig, opened["token"], opened["reference"]))
+        customers.append(Customer(rig, http, opened["token"], opened["reference"]))
         ts = await card_ts(http, rig, opened["reference"])
         await claim(http, rig, opened["reference"], ts)
         threads.append(ts)
