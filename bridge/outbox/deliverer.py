@@ -113,6 +113,8 @@ class OutboxDeliverer:
         """Deliver until stopped."""
         self._stopping = False
         self._stopped.clear()
+        if not self._postgresql:
+            await self._take_back_leases()
         helpers = [asyncio.create_task(self._keep_leases(), name=f"{self.kind}-leases")]
         if self._postgresql:
             helpers.append(
@@ -143,6 +145,21 @@ class OutboxDeliverer:
             for helper in helpers[1:]:  # the listener, idle in its wait
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _take_back_leases(self) -> None:
+        """SQLite serves one process: whatever is leased was left by the one before, killed
+        mid-delivery, so it goes out now rather than when its lease runs out (the attempt
+        it counted makes this one look for an earlier post first). A pause some item was
+        told to take (a 429, a back-off) ends too: a restart is a fresh start."""
+        try:
+            async with self.db.uow() as uow:
+                released = await uow.outbox.release_all(self.kind, self.clock.now())
+                await uow.commit()
+        except Exception:  # the leases run out by themselves
+            log.exception("outbox %s: taking back a previous run's leases failed", self.kind)
+            return
+        if released:
+            log.info("outbox %s: %d item(s) a previous run held are due now", self.kind, released)
 
     async def stop(self, task: asyncio.Task[None], grace: float = 5.0) -> None:
         """Let the items under way finish (none is cut in half if it can help it), then end."""

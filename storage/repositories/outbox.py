@@ -279,6 +279,23 @@ class OutboxRepository:
             .values(not_before=now)
         )
 
+    async def release_all(self, kind: str, now: datetime) -> int:
+        """Make every claimed or waiting item of `kind` due now (parked ones stay parked);
+        how many. For a process that knows it is the only one: what is leased was left by
+        one that died."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.kind == kind,
+                OutboxRow.status == PENDING,
+                OutboxRow.parked_on.is_(None),
+                OutboxRow.attempts > 0,
+                OutboxRow.not_before > now,
+            )
+            .values(not_before=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def following(
         self, item: OutboxItem, limit: int = 50, operation: str | None = None
     ) -> Sequence[OutboxItem]:

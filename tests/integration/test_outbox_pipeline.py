@@ -241,3 +241,23 @@ async def test_a_delivery_the_database_could_not_record_goes_out_once_soon_after
     # tried again once the database was back, as a second attempt (so a real handler looks
     # for its earlier post before posting again)
     assert posted == [(item_id, 1), (item_id, 2)]
+
+
+async def test_on_sqlite_a_restart_delivers_at_once_what_the_killed_process_held(
+    backend: str, db: Database
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("on PostgreSQL another worker may be alive and holding its leases")
+    [item_id] = await queue(db, "case:1", 1)
+    async with db.uow() as uow:  # a process claims it, then is killed before it delivers
+        await uow.outbox.claim("slack", SystemClock().now(), timedelta(minutes=10), 10)
+        await uow.commit()
+    posted: list[int] = []
+
+    async def post(_d: Any, item: OutboxItem) -> dict[str, Any]:
+        posted.append(item.attempts)
+        return {}
+
+    async with delivering(SlackWork(db, SystemClock(), {"send": post}, QUICK)):
+        await until(lambda: sent(db, [item_id]), timeout=10)
+    assert posted == [2]  # the second attempt: a real handler looks before it posts again
